@@ -1,0 +1,79 @@
+# paperlab pipeline. `make figures` runs every notebook headless and writes
+# figures/; `make test` runs the test suite. Tools are installed into bin/
+# at the versions pinned here and in go.mod.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(shell $(GO) env GOROOT 2>/dev/null)/bin:$(PATH)
+
+GOIMPORTS_VERSION := v0.52.0
+# Notebooks to execute: `make figures NOTEBOOKS="notebooks/pitot/interference.ipynb"`.
+NOTEBOOKS ?= $(sort $(wildcard notebooks/*/*.ipynb))
+# Per-cell limit for headless execution.
+CELL_TIMEOUT ?= 30m
+
+GO_SOURCES := $(shell find lib kernel -name '*.go' -not -name '*_test.go') go.mod go.sum
+
+.PHONY: all figures test kernel lab tools generate clean help
+
+all: figures
+
+help:
+	@echo "make figures   execute every notebook headless (NOTEBOOKS=... for a subset) and write figures/"
+	@echo "make test      run the tests"
+	@echo "make kernel    install the GoNB kernel for your Jupyter"
+	@echo "make lab       start Jupyter on notebooks/"
+	@echo "make generate  regenerate generated code (yaegi symbols)"
+
+tools: $(BIN)/gonb $(BIN)/goimports $(BIN)/yaegi $(BIN)/nbrun
+
+$(BIN)/gonb: go.mod go.sum
+	GOBIN=$(BIN) $(GO) install github.com/janpfeifer/gonb
+	@touch $@
+
+$(BIN)/goimports:
+	GOBIN=$(BIN) $(GO) install golang.org/x/tools/cmd/goimports@$(GOIMPORTS_VERSION)
+
+$(BIN)/yaegi: $(GO_SOURCES)
+	$(GO) build -o $@ ./kernel/cmd/yaegi
+
+$(BIN)/nbrun: $(GO_SOURCES)
+	$(GO) build -o $@ ./kernel/cmd/nbrun
+
+figures: tools
+	@# Warm the build cache so the first notebook cell does not pay for it alone.
+	$(GO) build ./lib/...
+	$(BIN)/nbrun -timeout $(CELL_TIMEOUT) $(NOTEBOOKS)
+	@echo "figures written under figures/"
+
+test: tools
+	$(GO) vet ./...
+	PAPERLAB_REQUIRE_KERNEL=1 $(GO) test -short -timeout 60m ./...
+
+generate:
+	$(GO) generate ./...
+
+# Registers the repo's GoNB kernel (kernel name "gonb") with the user's
+# Jupyter, Notebook or JupyterLab, with this checkout's bin/ and Go on its PATH.
+kernel: $(BIN)/gonb $(BIN)/goimports
+	@dir="$${JUPYTER_DATA_DIR:-$$(jupyter --data-dir 2>/dev/null || echo $$HOME/.local/share/jupyter)}/kernels/gonb"; \
+	mkdir -p "$$dir" && \
+	printf '{"argv": ["%s", "--kernel", "{connection_file}", "--logtostderr", "--raw_error"],\n "display_name": "Go (gonb, paperlab)", "language": "go", "interrupt_mode": "message",\n "env": {"PATH": "%s"}}\n' \
+		"$(BIN)/gonb" "$(PATH)" > "$$dir/kernel.json" && \
+	cp kernel/jupyter/kernels/gonb/logo-svg.svg "$$dir/" 2>/dev/null; \
+	echo "GoNB kernel installed in $$dir"
+
+lab: kernel
+	@if command -v jupyter-lab >/dev/null 2>&1; then \
+		jupyter lab --notebook-dir=notebooks; \
+	elif command -v jupyter-notebook >/dev/null 2>&1; then \
+		jupyter notebook --notebook-dir=notebooks; \
+	else \
+		echo "Jupyter is not installed. Install JupyterLab (pip install jupyterlab) or, on Debian/Ubuntu,"; \
+		echo "  sudo apt-get install jupyter-notebook"; \
+		echo "then run 'make lab' again. 'make figures' needs no Jupyter."; \
+	fi
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,81 @@
+// Package repo locates the paperlab checkout, so that notebooks (which run
+// in their own directory), scripts and tests all find data/, results/ and
+// figures/ wherever they are started from.
+package repo
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Module is the import path declared by the checkout's go.mod.
+const Module = "github.com/paperlab/paperlab"
+
+// Root returns the checkout's root directory: $PAPERLAB_ROOT when set,
+// otherwise the nearest directory at or above the working directory whose
+// go.mod declares Module.
+func Root() (string, error) {
+	if r := os.Getenv("PAPERLAB_ROOT"); r != "" {
+		return filepath.Abs(r)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; {
+		if isRoot(dir) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("repo: no paperlab checkout (a go.mod declaring %s) at or above %s; set PAPERLAB_ROOT", Module, wd)
+		}
+		dir = parent
+	}
+}
+
+// Path joins elem onto the checkout's root.
+func Path(elem ...string) (string, error) {
+	root, err := Root()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{root}, elem...)...), nil
+}
+
+func isRoot(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) == 2 && fields[0] == "module" {
+			return strings.Trim(fields[1], `"`) == Module
+		}
+	}
+	return false
+}
+
+// Rel returns path relative to the checkout's root when it lies inside it,
+// and path unchanged otherwise, so that what results and figures record
+// does not depend on where the checkout sits.
+func Rel(path string) string {
+	root, err := Root()
+	if err != nil {
+		return path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return path
+	}
+	return filepath.ToSlash(rel)
+}
