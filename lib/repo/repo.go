@@ -25,13 +25,27 @@ func Root() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for dir := wd; ; {
+	root, err := RootFrom(wd)
+	if err != nil {
+		return "", fmt.Errorf("%w; set PAPERLAB_ROOT", err)
+	}
+	return root, nil
+}
+
+// RootFrom returns the nearest directory at or above dir whose go.mod
+// declares Module.
+func RootFrom(dir string) (string, error) {
+	start, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for dir := start; ; {
 		if isRoot(dir) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("repo: no paperlab checkout (a go.mod declaring %s) at or above %s; set PAPERLAB_ROOT", Module, wd)
+			return "", fmt.Errorf("repo: no paperlab checkout (a go.mod declaring %s) at or above %s", Module, start)
 		}
 		dir = parent
 	}

@@ -16,26 +16,25 @@ func InNotebook() bool { return gonbui.IsNotebook }
 // Show displays f as a PNG image in the cell's output (PNG travels well:
 // it renders in Jupyter, nbviewer and GitHub alike).
 func Show(f *figure.Figure) error {
-	if !InNotebook() {
-		return nil
-	}
-	b, err := f.Render("png")
-	if err != nil {
-		return err
-	}
-	gonbui.DisplayPNG(b)
-	return nil
+	return show(f, "png", gonbui.DisplayPNG)
 }
 
 // ShowSVG displays f as SVG (sent by GoNB as HTML).
 func ShowSVG(f *figure.Figure) error {
+	return show(f, "svg", func(b []byte) { gonbui.DisplaySVG(string(b)) })
+}
+
+func show(f *figure.Figure, format string, display func([]byte)) error {
 	if !InNotebook() {
 		return nil
 	}
-	b, err := f.Render("svg")
+	b, err := f.Render(format)
 	if err != nil {
 		return err
 	}
-	gonbui.DisplaySVG(string(b))
+	display(b)
+	// Wait until the kernel has the image: a cell that exits right after
+	// displaying can otherwise lose it, and later prints keep their order.
+	gonbui.Sync()
 	return nil
 }
