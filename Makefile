@@ -64,11 +64,11 @@ kernel: $(BIN)/gonb $(BIN)/goimports
 	cp kernel/jupyter/kernels/gonb/logo-svg.svg "$$dir/" 2>/dev/null; \
 	echo "GoNB kernel installed in $$dir"
 
-lab: kernel
+lab:
 	@if command -v jupyter-lab >/dev/null 2>&1; then \
-		jupyter lab --notebook-dir=notebooks; \
+		$(MAKE) --no-print-directory kernel && jupyter lab --notebook-dir=notebooks; \
 	elif command -v jupyter-notebook >/dev/null 2>&1; then \
-		jupyter notebook --notebook-dir=notebooks; \
+		$(MAKE) --no-print-directory kernel && jupyter notebook --notebook-dir=notebooks; \
 	else \
 		echo "Jupyter is not installed. Install JupyterLab (pip install jupyterlab) or, on Debian/Ubuntu,"; \
 		echo "  sudo apt-get install jupyter-notebook"; \
