@@ -1,0 +1,11 @@
+//go:build !openblas || !cgo
+
+package backend
+
+const name = "gonum (pure Go)"
+
+// SetThreads does nothing for gonum's BLAS, which is single-threaded.
+func SetThreads(n int) {}
+
+// Core returns "" for gonum's BLAS.
+func Core() string { return "" }
