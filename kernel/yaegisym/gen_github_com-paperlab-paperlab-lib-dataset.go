@@ -4,19 +4,30 @@ package yaegisym
 
 import (
 	"github.com/paperlab/paperlab/lib/dataset"
+	"go/constant"
+	"go/token"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/dataset/dataset"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"DefaultSplitSeed": reflect.ValueOf(constant.MakeFromLiteral("42", token.INT, 0)),
 		"Device":           reflect.ValueOf(dataset.Device),
+		"EnsureSplits":     reflect.ValueOf(dataset.EnsureSplits),
+		"LevelName":        reflect.ValueOf(dataset.LevelName),
+		"Levels":           reflect.ValueOf(&dataset.Levels).Elem(),
 		"LoadInterference": reflect.ValueOf(dataset.LoadInterference),
 		"LoadMatrix":       reflect.ValueOf(dataset.LoadMatrix),
 		"LoadPitot":        reflect.ValueOf(dataset.LoadPitot),
+		"NewSplits":        reflect.ValueOf(dataset.NewSplits),
+		"Permutation":      reflect.ValueOf(dataset.Permutation),
 		"Quantile":         reflect.ValueOf(dataset.Quantile),
 		"Quantiles":        reflect.ValueOf(dataset.Quantiles),
+		"ReadSplits":       reflect.ValueOf(dataset.ReadSplits),
 		"Runtime":          reflect.ValueOf(dataset.Runtime),
+		"SplitPath":        reflect.ValueOf(dataset.SplitPath),
+		"Stream":           reflect.ValueOf(dataset.Stream),
 		"Suite":            reflect.ValueOf(dataset.Suite),
 		"Summarize":        reflect.ValueOf(dataset.Summarize),
 		"SummaryQuantiles": reflect.ValueOf(&dataset.SummaryQuantiles).Elem(),
@@ -28,6 +39,8 @@ func init() {
 		"Matrix":              reflect.ValueOf((*dataset.Matrix)(nil)),
 		"Pitot":               reflect.ValueOf((*dataset.Pitot)(nil)),
 		"Side":                reflect.ValueOf((*dataset.Side)(nil)),
+		"Split":               reflect.ValueOf((*dataset.Split)(nil)),
+		"Splits":              reflect.ValueOf((*dataset.Splits)(nil)),
 		"Summary":             reflect.ValueOf((*dataset.Summary)(nil)),
 	}
 }

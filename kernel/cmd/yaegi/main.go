@@ -54,6 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	script := fs.Arg(0)
+	// Compiled packages such as flag read os.Args, so the script must see
+	// its own name and arguments there, as under `go run`.
+	os.Args = fs.Args()
 	var buildTags []string
 	if *tags != "" {
 		buildTags = strings.Split(*tags, ",")

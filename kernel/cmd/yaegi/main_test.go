@@ -36,6 +36,12 @@ func TestDatasetScript(t *testing.T) {
 	if out.String() != string(want) {
 		t.Errorf("yaegi and go run differ:\n--- yaegi\n%s\n--- go run\n%s", out.String(), want)
 	}
+	// Scripts see their own arguments: flags parse as under go run.
+	flags := filepath.Join(t.TempDir(), "flags.go")
+	os.WriteFile(flags, []byte("package main\n\nimport (\n\t\"flag\"\n\t\"fmt\"\n)\n\nfunc main() {\n\tn := flag.Int(\"n\", 1, \"\")\n\tflag.Parse()\n\tfmt.Println(*n, flag.Args())\n}\n"), 0o644)
+	if b, err := exec.Command(bin, "run", flags, "-n", "3", "x").Output(); err != nil || string(b) != "3 [x]\n" {
+		t.Errorf("flags: %q, %v", b, err)
+	}
 	for _, s := range []string{"observations       53,637", "workloads             249", "platforms             231", "2-way          98,957", "1.18x"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, out.String())

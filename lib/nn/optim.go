@@ -1,0 +1,169 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Optimizer updates a Params set from its gradients. Both optimizers here
+// implement it; their state is exported for checkpoints as named slices.
+type Optimizer[T Float] interface {
+	// Step applies one update from the current gradients and advances the
+	// step count.
+	Step()
+	// State returns the step count and the state slices keyed by
+	// "<slot>/<parameter name>" (e.g. "m/tower.0.w"); the slices are the
+	// optimizer's own storage, not copies.
+	State() (step int, slots map[string][]T)
+	// SetState copies a State into the optimizer. It returns an error
+	// naming the key if one is missing or has the wrong length.
+	SetState(step int, slots map[string][]T) error
+}
+
+// moments is the per-parameter state shared by the optimizers: two slices
+// per parameter, the same lengths as the parameters.
+type moments[T Float] struct {
+	ps     *Params[T]
+	names  [2]string // slot names
+	a, b   [][]T
+	t      int
+	params []*Param[T] // ps.List at construction
+}
+
+func newMoments[T Float](ps *Params[T], na, nb string) moments[T] {
+	m := moments[T]{ps: ps, names: [2]string{na, nb}, params: append([]*Param[T](nil), ps.List...)}
+	for _, p := range ps.List {
+		m.a = append(m.a, make([]T, len(p.Data)))
+		m.b = append(m.b, make([]T, len(p.Data)))
+	}
+	return m
+}
+
+func (m *moments[T]) check(op string) {
+	if len(m.ps.List) != len(m.params) {
+		panic(fmt.Sprintf("nn: %s: %d parameters now, %d when the optimizer was made", op, len(m.ps.List), len(m.params)))
+	}
+}
+
+// State implements Optimizer.
+func (m *moments[T]) State() (int, map[string][]T) {
+	s := make(map[string][]T, 2*len(m.params))
+	for i, p := range m.params {
+		s[m.names[0]+"/"+p.Name] = m.a[i]
+		s[m.names[1]+"/"+p.Name] = m.b[i]
+	}
+	return m.t, s
+}
+
+// SetState implements Optimizer.
+func (m *moments[T]) SetState(t int, slots map[string][]T) error {
+	if t < 0 {
+		return fmt.Errorf("nn: optimizer state: step %d", t)
+	}
+	for i, p := range m.params {
+		for k, dst := range [2][]T{m.a[i], m.b[i]} {
+			key := m.names[k] + "/" + p.Name
+			src, ok := slots[key]
+			if !ok {
+				return fmt.Errorf("nn: optimizer state: no %q", key)
+			}
+			if len(src) != len(dst) {
+				return fmt.Errorf("nn: optimizer state %q: %d values, want %d", key, len(src), len(dst))
+			}
+		}
+	}
+	for i, p := range m.params {
+		copy(m.a[i], slots[m.names[0]+"/"+p.Name])
+		copy(m.b[i], slots[m.names[1]+"/"+p.Name])
+	}
+	m.t = t
+	return nil
+}
+
+// AdamaxW is optax.adamaxw, the optimizer of specs/pitot.md 2.7: Adamax
+// (Kingma & Ba 2015, section 7.1) with decoupled weight decay applied to
+// every parameter. At step t (from 1), for each parameter θ with gradient
+// g:
+//
+//	m ← b1·m + (1−b1)·g
+//	u ← max(b2·u, |g| + eps)
+//	θ ← θ − lr·((m/(1−b1^t))/u + wd·θ)
+//
+// The fields may be changed between steps (e.g. for a schedule).
+type AdamaxW[T Float] struct {
+	LR, B1, B2, Eps, WeightDecay float64
+	moments[T]
+}
+
+// NewAdamaxW returns AdamaxW over the parameters now in ps, with zeroed
+// state. Pitot uses lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, wd 1e-4.
+func NewAdamaxW[T Float](ps *Params[T], lr, b1, b2, eps, wd float64) *AdamaxW[T] {
+	return &AdamaxW[T]{LR: lr, B1: b1, B2: b2, Eps: eps, WeightDecay: wd, moments: newMoments(ps, "m", "u")}
+}
+
+// Step applies one update from the gradients in Grad.
+func (o *AdamaxW[T]) Step() {
+	o.check("AdamaxW.Step")
+	o.t++
+	b1, b2, eps, wd, lr := T(o.B1), T(o.B2), T(o.Eps), T(o.WeightDecay), T(o.LR)
+	c1 := 1 - b1
+	bc := T(1 - math.Pow(o.B1, float64(o.t)))
+	for i, p := range o.params {
+		x, g := p.Data, p.Grad[:len(p.Data)]
+		m, u := o.a[i][:len(x)], o.b[i][:len(x)]
+		for j, gj := range g {
+			mj := b1*m[j] + c1*gj
+			ag := gj
+			if ag < 0 {
+				ag = -ag
+			}
+			uj := max(b2*u[j], ag+eps)
+			m[j], u[j] = mj, uj
+			x[j] -= lr * ((mj/bc)/uj + wd*x[j])
+		}
+	}
+}
+
+// Adam is optax.adam (Kingma & Ba 2015, Algorithm 1), the optimizer of the
+// older Pitot (specs/pitot.md 8.3). At step t (from 1):
+//
+//	m ← b1·m + (1−b1)·g
+//	v ← b2·v + (1−b2)·g²
+//	θ ← θ − lr·(m/(1−b1^t)) / (√(v/(1−b2^t)) + eps)
+//
+// The fields may be changed between steps.
+type Adam[T Float] struct {
+	LR, B1, B2, Eps float64
+	moments[T]
+}
+
+// NewAdam returns Adam over the parameters now in ps, with zeroed state
+// (optax's defaults are b1 0.9, b2 0.999, eps 1e-8).
+func NewAdam[T Float](ps *Params[T], lr, b1, b2, eps float64) *Adam[T] {
+	return &Adam[T]{LR: lr, B1: b1, B2: b2, Eps: eps, moments: newMoments(ps, "m", "v")}
+}
+
+// Step applies one update from the gradients in Grad.
+func (o *Adam[T]) Step() {
+	o.check("Adam.Step")
+	o.t++
+	b1, b2, eps, lr := T(o.B1), T(o.B2), T(o.Eps), T(o.LR)
+	c1, c2 := 1-b1, 1-b2
+	bc1 := T(1 - math.Pow(o.B1, float64(o.t)))
+	bc2 := T(1 - math.Pow(o.B2, float64(o.t)))
+	for i, p := range o.params {
+		x, g := p.Data, p.Grad[:len(p.Data)]
+		m, v := o.a[i][:len(x)], o.b[i][:len(x)]
+		for j, gj := range g {
+			mj := b1*m[j] + c1*gj
+			vj := b2*v[j] + c2*gj*gj
+			m[j], v[j] = mj, vj
+			x[j] -= lr * (mj / bc1) / (sqrt(vj/bc2) + eps)
+		}
+	}
+}
+
+// sqrt is math.Sqrt in T (for float32 the compiler emits SQRTSS).
+func sqrt[T Float](x T) T {
+	return T(math.Sqrt(float64(x)))
+}

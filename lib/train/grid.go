@@ -1,0 +1,234 @@
+package train
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+)
+
+// Profile is a named size of the experiment grid.
+type Profile struct {
+	Name       string
+	Levels     []float64
+	Replicates int
+	// Steps overrides the configured steps (0 keeps the paper's 20,000);
+	// NNSteps does the same for the Monolith and Attention baselines, which
+	// cost 30-50x more per step.
+	Steps, NNSteps int
+	ValEvery       int // 0 keeps the paper's 200
+}
+
+// Profiles: "paper" is the full grid of the paper (9 levels x 5 replicates x
+// 20,000 steps); "quick", the default of `make figures`, trains a reduced
+// grid whose Pitot figures finish in minutes on 2 cores.
+var Profiles = map[string]Profile{
+	"paper": {Name: "paper", Levels: dataset.Levels, Replicates: 5},
+	"quick": {Name: "quick", Levels: []float64{0.1, 0.3, 0.5, 0.7, 0.9}, Replicates: 3, Steps: 2000, NNSteps: 400, ValEvery: 100},
+}
+
+// DefaultProfile is used when PAPERLAB_PROFILE is unset.
+const DefaultProfile = "quick"
+
+// ProfileNamed returns a profile by name; "" means $PAPERLAB_PROFILE, or
+// DefaultProfile when that is unset.
+func ProfileNamed(name string) (Profile, error) {
+	if name == "" {
+		name = os.Getenv("PAPERLAB_PROFILE")
+	}
+	if name == "" {
+		name = DefaultProfile
+	}
+	p, ok := Profiles[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("train: unknown profile %q (want quick or paper)", name)
+	}
+	return p, nil
+}
+
+// Apply sets the profile's schedule on a configuration.
+func (p Profile) Apply(c pitot.Config) pitot.Config {
+	steps := p.Steps
+	if c.Kind == pitot.KindMonolith || c.Kind == pitot.KindAttention {
+		steps = cmp.Or(p.NNSteps, p.Steps)
+	}
+	if steps > 0 {
+		c.Train.Steps = steps
+	}
+	if p.ValEvery > 0 {
+		c.Train.ValEvery = p.ValEvery
+	}
+	return c
+}
+
+// Grid is a set of runs: presets x levels x replicates, optionally one shard
+// of it.
+type Grid struct {
+	Presets    []string
+	Profile    Profile
+	Seed       uint64 // base seed; 0 means DefaultSeed
+	Shard      int    // this shard, 0 <= Shard < Shards
+	Shards     int    // 0 or 1: no sharding
+	Workers    int    // parallel runs; 0 means 1
+	ResultsDir string // where results go, e.g. results/<profile>
+	SplitsDir  string // where splits are, e.g. splits/
+}
+
+// Runs lists the grid's runs in a fixed order (preset, level, replicate),
+// keeping only this shard's: run i belongs to shard i mod Shards.
+func (g Grid) Runs() []Run {
+	var runs []Run
+	i := 0
+	for _, p := range g.Presets {
+		for _, l := range g.Profile.Levels {
+			for r := range g.Profile.Replicates {
+				if g.Shards <= 1 || i%g.Shards == g.Shard {
+					runs = append(runs, Run{Preset: p, Level: l, Replicate: r, Seed: g.Seed})
+				}
+				i++
+			}
+		}
+	}
+	return runs
+}
+
+// Pending returns the runs of the grid without a result yet.
+func (g Grid) Pending() []Run {
+	var out []Run
+	for _, r := range g.Runs() {
+		if _, err := os.Stat(r.ResultPath(g.ResultsDir)); errors.Is(err, fs.ErrNotExist) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Config returns the configuration a preset trains with under this grid.
+func (g Grid) Config(preset string) (pitot.Config, error) {
+	c, err := pitot.Preset(preset)
+	if err != nil {
+		return c, err
+	}
+	return g.Profile.Apply(c).Resolve(), nil
+}
+
+// Execute trains every pending run of the grid, Workers at a time, after
+// writing each preset's config.json (and refusing to mix results of a
+// different configuration into an existing directory). It makes missing
+// splits first. Runs already finished are skipped; interrupted ones resume
+// from their checkpoints. It returns the first error after the runs in
+// flight finish.
+func (g Grid) Execute(ctx context.Context, data *Data, hooks Hooks) error {
+	for _, p := range g.Presets {
+		c, err := g.Config(p)
+		if err != nil {
+			return err
+		}
+		if err := writeConfig(filepath.Join(g.ResultsDir, filepath.FromSlash(p), "config.json"), c); err != nil {
+			return err
+		}
+	}
+	pending := g.Pending()
+	levels := map[float64]bool{}
+	for _, r := range pending {
+		levels[r.Level] = true
+	}
+	lv := make([]float64, 0, len(levels))
+	for l := range levels {
+		lv = append(lv, l)
+	}
+	slices.Sort(lv)
+	if _, err := dataset.EnsureSplits(data.Pitot, g.SplitsDir, lv, g.Profile.Replicates, cmp.Or(g.Seed, DefaultSeed)); err != nil {
+		return err
+	}
+
+	jobs := make(chan Run)
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range max(g.Workers, 1) {
+		wg.Go(func() {
+			for r := range jobs {
+				err := g.one(ctx, data, r, hooks)
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, r := range pending {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- r
+	}
+	close(jobs)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+func (g Grid) one(ctx context.Context, data *Data, r Run, hooks Hooks) error {
+	c, err := g.Config(r.Preset)
+	if err != nil {
+		return err
+	}
+	s, err := dataset.ReadSplits(dataset.SplitPath(g.SplitsDir, r.Level, r.Replicate), data.Pitot)
+	if err != nil {
+		return err
+	}
+	res, err := Train(ctx, data, c, r, s, g.ResultsDir, hooks)
+	if hooks.Done != nil {
+		hooks.Done(r, res, err)
+	}
+	return err
+}
+
+// writeConfig writes c as path unless an identical file is there; a
+// different one is an error, since results of two configurations must not
+// mix.
+func writeConfig(path string, c pitot.Config) error {
+	b := c.JSON()
+	old, err := os.ReadFile(path)
+	if err == nil {
+		if !bytes.Equal(old, b) {
+			return fmt.Errorf("train: %s holds another configuration than the one requested; move that directory away or use another results directory", path)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

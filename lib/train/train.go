@@ -1,0 +1,504 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paperlab/paperlab/lib/backend"
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/nn"
+	"github.com/paperlab/paperlab/lib/npz"
+	"github.com/paperlab/paperlab/lib/pitot"
+)
+
+// DefaultSeed is the base seed of every run unless a grid says otherwise.
+const DefaultSeed = 42
+
+// Run identifies one training run of the grid.
+type Run struct {
+	Preset    string
+	Level     float64
+	Replicate int
+	Seed      uint64 // base seed; 0 means DefaultSeed
+}
+
+func (r Run) seed() uint64 {
+	if r.Seed == 0 {
+		return DefaultSeed
+	}
+	return r.Seed
+}
+
+func (r Run) String() string {
+	return fmt.Sprintf("%s@%s#%d", r.Preset, dataset.LevelName(r.Level), r.Replicate)
+}
+
+// stream returns the random stream of one purpose of this run, derived
+// from (purpose, preset, level, replicate, base seed).
+func (r Run) stream(purpose string) *rand.PCG {
+	s := dataset.Stream(purpose, r.Preset, dataset.LevelName(r.Level), strconv.Itoa(r.Replicate), strconv.FormatUint(r.seed(), 10))
+	return rand.NewPCG(s.Uint64(), s.Uint64())
+}
+
+// ResultPath returns results/<preset>/<level>/<replicate>.npz under dir.
+func (r Run) ResultPath(dir string) string {
+	return filepath.Join(dir, filepath.FromSlash(r.Preset), dataset.LevelName(r.Level), strconv.Itoa(r.Replicate)+".npz")
+}
+
+func (r Run) checkpointPath(dir string) string {
+	p := r.ResultPath(dir)
+	return p[:len(p)-len(".npz")] + ".ckpt.npz"
+}
+
+// Progress reports a finished epoch (ValEvery steps) of a run.
+type Progress struct {
+	Run       Run
+	Step      int // steps done
+	Steps     int // steps in all
+	TrainLoss float64
+	ValLoss   float64
+	BestVal   float64
+	Elapsed   time.Duration // this process's training time for the run
+}
+
+// Hooks let callers watch training; any may be nil. They are called from
+// the worker goroutines, possibly concurrently.
+type Hooks struct {
+	Epoch func(Progress)
+	Start func(run Run, resumed bool)
+	Done  func(run Run, res *Result, err error)
+}
+
+// Result is a finished run, as stored in its .npz.
+type Result struct {
+	Run      Run
+	Config   pitot.Config // resolved
+	Params   *nn.Params[float32]
+	BestStep int
+	BestVal  float64
+	Seconds  float64            // training wall time, summed over resumptions
+	TestMAPE map[string]float64 // per objective, of head 0 (specs/pitot.md 5.2)
+	Log      map[string][]float64
+	Backend  string
+}
+
+// trainer is one run in progress.
+type trainer struct {
+	data   *Data
+	cfg    pitot.Config
+	run    Run
+	splits *dataset.Splits
+	model  pitot.Model[float32]
+	opt    *nn.AdamaxW[float32]
+	pcg    *rand.PCG
+	rng    *rand.Rand
+	active []active
+	wsum   float64
+	pred   []float32
+	dout   []float32
+	target []float32
+	idx    []int
+	smp    pitot.Samples
+
+	step     int
+	best     *nn.Params[float32]
+	bestVal  float64
+	bestStep int
+	seconds  float64
+	log      map[string][]float64
+}
+
+type active struct {
+	obj    *Objective
+	split  dataset.Split
+	weight float64
+	target []float32 // ln t, or t for the percent loss
+}
+
+func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits) (*trainer, error) {
+	cfg = cfg.Resolve()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	model, err := pitot.New[float32](cfg, data.Side)
+	if err != nil {
+		return nil, err
+	}
+	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}}
+	for i := range data.Objectives {
+		o := &data.Objectives[i]
+		sp, ok := splits.Objectives[o.Name]
+		if !ok {
+			return nil, fmt.Errorf("train: %s: split has no objective %q", run, o.Name)
+		}
+		a := active{obj: o, split: sp, weight: cfg.ObjectiveWeight(o.Name), target: o.LogT}
+		if cfg.Loss == pitot.LossPercent {
+			a.target = make([]float32, len(o.Runtime))
+			for j, x := range o.Runtime {
+				a.target[j] = float32(x)
+			}
+		}
+		t.active = append(t.active, a)
+		t.wsum += a.weight
+	}
+	b := cfg.Train.BatchSize
+	h := model.Heads()
+	t.pred, t.dout, t.target, t.idx = make([]float32, h*b), make([]float32, h*b), make([]float32, b), make([]int, b)
+	t.bestVal = math.Inf(1)
+
+	ps := model.Params()
+	model.Init(rand.New(run.stream("init")))
+	if tt, ok := model.(interface{ SetBaseline(a, b []float64) }); ok && !cfg.NoBaseline {
+		mf := t.active[0]
+		trainval := append(append([]int(nil), mf.split.Train...), mf.split.Val...)
+		w, p, y := make([]int, len(trainval)), make([]int, len(trainval)), make([]float64, len(trainval))
+		for i, k := range trainval {
+			w[i], p[i], y[i] = mf.obj.All.Workload[k], mf.obj.All.Platform[k], float64(mf.obj.LogT[k])
+		}
+		a, bb, _, _ := pitot.FitBaseline(w, p, y, data.Side.Workloads, data.Side.Platforms)
+		tt.SetBaseline(a, bb)
+	}
+	t.opt = nn.NewAdamaxW(ps, cfg.Train.LR, 0.9, 0.999, 1e-8, max(cfg.Train.WeightDecay, 0))
+	t.best = cloneParams(ps)
+	t.pcg = run.stream("batches")
+	t.rng = rand.New(t.pcg)
+	return t, nil
+}
+
+func cloneParams(ps *nn.Params[float32]) *nn.Params[float32] {
+	c := &nn.Params[float32]{}
+	for _, p := range ps.List {
+		c.New(p.Name, p.Shape...)
+	}
+	c.CopyFrom(ps)
+	return c
+}
+
+// trainStep does one optimizer step and returns the per-objective losses.
+func (t *trainer) trainStep(losses []float64) {
+	ps := t.model.Params()
+	ps.ZeroGrad()
+	t.model.Prepare()
+	b := t.cfg.Train.BatchSize
+	for i, a := range t.active {
+		if a.weight == 0 || len(a.split.Train) == 0 {
+			continue
+		}
+		for j := range t.idx {
+			t.idx[j] = a.split.Train[t.rng.IntN(len(a.split.Train))]
+		}
+		s := gather(a.obj.All, t.idx, &t.smp)
+		for j, k := range t.idx {
+			t.target[j] = a.target[k]
+		}
+		h := t.model.Heads()
+		t.model.Predict(s, t.pred[:h*b])
+		losses[i] += float64(headLoss(t.cfg, t.pred[:h*b], t.target, t.dout[:h*b], float32(a.weight/t.wsum)))
+		t.model.Backward(s, t.dout[:h*b])
+	}
+	t.model.Finish()
+	t.opt.Step()
+}
+
+// evaluate returns the mean loss of each objective over the samples of
+// part ("val" or "test") with the current parameters, and their weighted
+// total; with mape it also returns the MAPE of head 0.
+func (t *trainer) evaluate(part string, mape bool) (losses, mapes []float64, total float64) {
+	t.model.Prepare()
+	b := t.cfg.Train.BatchSize
+	h := t.model.Heads()
+	losses, mapes = make([]float64, len(t.active)), make([]float64, len(t.active))
+	for i, a := range t.active {
+		idx := a.split.Val
+		if part == "test" {
+			idx = a.split.Test
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		var sum, ape float64
+		for lo := 0; lo < len(idx); lo += b {
+			chunk := idx[lo:min(lo+b, len(idx))]
+			n := len(chunk)
+			s := gather(a.obj.All, chunk, &t.smp)
+			target := t.target[:n]
+			for j, k := range chunk {
+				target[j] = a.target[k]
+			}
+			pred := t.pred[:h*n]
+			t.model.Predict(s, pred)
+			sum += float64(headLoss(t.cfg, pred, target, t.dout[:h*n], 1)) * float64(n)
+			if mape {
+				for j := range n {
+					if t.cfg.Loss == pitot.LossPercent {
+						ape += math.Abs((float64(target[j]) - float64(pred[j])) / float64(target[j]))
+					} else {
+						ape += math.Abs(math.Exp(float64(target[j])-float64(pred[j])) - 1)
+					}
+				}
+			}
+		}
+		losses[i] = sum / float64(len(idx))
+		mapes[i] = ape / float64(len(idx))
+		total += a.weight / t.wsum * losses[i]
+	}
+	return losses, mapes, total
+}
+
+// Train runs one training run to completion, resuming from its checkpoint
+// under dir if one exists, and writes the result to run.ResultPath(dir).
+// Cancelling ctx stops at the next epoch boundary after checkpointing.
+func Train(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, dir string, hooks Hooks) (*Result, error) {
+	t, err := newTrainer(data, cfg, run, splits)
+	if err != nil {
+		return nil, err
+	}
+	ckpt := run.checkpointPath(dir)
+	resumed, err := t.restore(ckpt)
+	if err != nil {
+		return nil, err
+	}
+	if hooks.Start != nil {
+		hooks.Start(run, resumed)
+	}
+	steps, every := t.cfg.Train.Steps, t.cfg.Train.ValEvery
+	losses := make([]float64, len(t.active))
+	began := time.Now()
+	for t.step < steps {
+		t.trainStep(losses)
+		t.step++
+		if t.step%every != 0 && t.step != steps {
+			continue
+		}
+		n := float64(every)
+		if t.step%every != 0 {
+			n = float64(t.step % every)
+		}
+		val, _, total := t.evaluate("val", false)
+		var trainTotal float64
+		for i, a := range t.active {
+			t.log["train_"+a.obj.Name] = append(t.log["train_"+a.obj.Name], losses[i]/n)
+			t.log["val_"+a.obj.Name] = append(t.log["val_"+a.obj.Name], val[i])
+			trainTotal += a.weight / t.wsum * losses[i] / n
+			losses[i] = 0
+		}
+		t.log["step"] = append(t.log["step"], float64(t.step))
+		t.log["val"] = append(t.log["val"], total)
+		if total < t.bestVal {
+			t.bestVal, t.bestStep = total, t.step
+			t.best.CopyFrom(t.model.Params())
+		}
+		elapsed := time.Since(began)
+		if hooks.Epoch != nil {
+			hooks.Epoch(Progress{Run: run, Step: t.step, Steps: steps, TrainLoss: trainTotal, ValLoss: total, BestVal: t.bestVal, Elapsed: elapsed})
+		}
+		if t.step < steps {
+			if err := ctx.Err(); err != nil {
+				t.seconds += time.Since(began).Seconds()
+				if werr := t.checkpoint(ckpt); werr != nil {
+					return nil, werr
+				}
+				return nil, err
+			}
+			if t.step%(every*checkpointEvery) == 0 {
+				if err := t.checkpoint(ckpt, time.Since(began).Seconds()); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	t.seconds += time.Since(began).Seconds()
+	t.model.Params().CopyFrom(t.best)
+	_, mapes, _ := t.evaluate("test", true)
+	res := &Result{Run: run, Config: t.cfg, Params: t.best, BestStep: t.bestStep, BestVal: t.bestVal,
+		Seconds: t.seconds, TestMAPE: map[string]float64{}, Log: t.log, Backend: backend.Name()}
+	for i, a := range t.active {
+		res.TestMAPE[a.obj.Name] = mapes[i]
+	}
+	if err := res.write(run.ResultPath(dir)); err != nil {
+		return nil, err
+	}
+	os.Remove(ckpt)
+	return res, nil
+}
+
+// checkpointEvery is the number of epochs between checkpoints.
+const checkpointEvery = 5
+
+func (t *trainer) checkpoint(path string, extraSeconds ...float64) error {
+	secs := t.seconds
+	for _, s := range extraSeconds {
+		secs += s
+	}
+	w, err := npz.Create(path)
+	if err != nil {
+		return err
+	}
+	pcg, err := t.pcg.MarshalBinary()
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	w.Write("step", []int64{int64(t.step)})
+	w.Write("seconds", []float64{secs})
+	w.Write("best_val", []float64{t.bestVal})
+	w.Write("best_step", []int64{int64(t.bestStep)})
+	w.Write("rng", pcg)
+	writeParams(w, "param/", t.model.Params(), false)
+	writeParams(w, "best/", t.best, false)
+	ot, slots := t.opt.State()
+	w.Write("opt/step", []int64{int64(ot)})
+	for _, k := range sortedKeys(slots) {
+		w.Write("opt/"+k, slots[k])
+	}
+	for k, v := range t.log {
+		w.Write("log/"+k, v)
+	}
+	return w.Close()
+}
+
+// restore loads a checkpoint if there is one.
+func (t *trainer) restore(path string) (bool, error) {
+	f, err := npz.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("train: checkpoint: %w (delete it to start the run afresh)", err)
+	}
+	bad := func(err error) (bool, error) {
+		return false, fmt.Errorf("train: checkpoint %s: %w (delete it to start the run afresh)", path, err)
+	}
+	step, _, err := f.Int64("step")
+	if err != nil {
+		return bad(err)
+	}
+	secs, _, _ := f.Float64("seconds")
+	bv, _, _ := f.Float64("best_val")
+	bs, _, _ := f.Int64("best_step")
+	rng, err := f.Array("rng")
+	if err != nil {
+		return bad(err)
+	}
+	if err := t.pcg.UnmarshalBinary(rng.Data.([]uint8)); err != nil {
+		return bad(err)
+	}
+	if err := readParams(f, "param/", t.model.Params()); err != nil {
+		return bad(err)
+	}
+	if err := readParams(f, "best/", t.best); err != nil {
+		return bad(err)
+	}
+	ot, _, err := f.Int64("opt/step")
+	if err != nil {
+		return bad(err)
+	}
+	slots := map[string][]float32{}
+	for _, k := range f.Keys() {
+		if strings.HasPrefix(k, "opt/") && k != "opt/step" {
+			if slots[k[4:]], _, err = f.Float32(k); err != nil {
+				return bad(err)
+			}
+		}
+	}
+	if err := t.opt.SetState(int(ot[0]), slots); err != nil {
+		return bad(err)
+	}
+	for _, k := range f.Keys() {
+		if len(k) > 4 && k[:4] == "log/" {
+			v, _, _ := f.Float64(k)
+			t.log[k[4:]] = v
+		}
+	}
+	t.step, t.seconds, t.bestVal, t.bestStep = int(step[0]), secs[0], bv[0], int(bs[0])
+	return true, nil
+}
+
+func writeParams(w *npz.Writer, prefix string, ps *nn.Params[float32], _ bool) {
+	for _, p := range ps.List {
+		w.WriteArray(prefix+p.Name, &npz.Array{Shape: p.Shape, Data: p.Data})
+	}
+}
+
+func readParams(f *npz.File, prefix string, ps *nn.Params[float32]) error {
+	for _, p := range ps.List {
+		v, shape, err := f.Float32(prefix + p.Name)
+		if err != nil {
+			return err
+		}
+		if len(v) != len(p.Data) {
+			return fmt.Errorf("parameter %s has shape %v, the model wants %v", p.Name, shape, p.Shape)
+		}
+		copy(p.Data, v)
+	}
+	return nil
+}
+
+func (r *Result) write(path string) error {
+	w, err := npz.Create(path)
+	if err != nil {
+		return err
+	}
+	writeParams(w, "param/", r.Params, false)
+	w.Write("best_step", []int64{int64(r.BestStep)})
+	w.Write("best_val", []float64{r.BestVal})
+	w.Write("seconds", []float64{r.Seconds})
+	w.Write("level", []float64{r.Run.Level})
+	w.Write("replicate", []int64{int64(r.Run.Replicate)})
+	w.Write("backend", []string{r.Backend})
+	for _, o := range sortedKeys(r.TestMAPE) {
+		w.Write("test_mape_"+o, []float64{r.TestMAPE[o]})
+	}
+	for _, k := range sortedKeys(r.Log) {
+		w.Write("log/"+k, r.Log[k])
+	}
+	return w.Close()
+}
+
+// ReadResult loads a finished run's result (parameters, log, metrics).
+func ReadResult(path string) (*Result, error) {
+	f, err := npz.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Params: &nn.Params[float32]{}, TestMAPE: map[string]float64{}, Log: map[string][]float64{}}
+	for _, k := range f.Keys() {
+		switch {
+		case len(k) > 6 && k[:6] == "param/":
+			a, _ := f.Array(k)
+			v, ok := a.Data.([]float32)
+			if !ok {
+				return nil, &npz.Error{File: path, Key: k, Expected: "dtype <f4", Found: a.DType}
+			}
+			p := r.Params.New(k[6:], a.Shape...)
+			copy(p.Data, v)
+		case len(k) > 4 && k[:4] == "log/":
+			r.Log[k[4:]], _, _ = f.Float64(k)
+		case len(k) > 10 && k[:10] == "test_mape_":
+			v, _, _ := f.Float64(k)
+			r.TestMAPE[k[10:]] = v[0]
+		}
+	}
+	if v, _, err := f.Int64("best_step"); err == nil {
+		r.BestStep = int(v[0])
+	}
+	if v, _, err := f.Float64("best_val"); err == nil {
+		r.BestVal = v[0]
+	}
+	if v, _, err := f.Float64("seconds"); err == nil {
+		r.Seconds = v[0]
+	}
+	if v, _, err := f.Strings("backend"); err == nil {
+		r.Backend = v[0]
+	}
+	return r, nil
+}

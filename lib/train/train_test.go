@@ -1,0 +1,142 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+)
+
+func testData(t *testing.T) (*Data, *dataset.Splits) {
+	t.Helper()
+	p, err := dataset.LoadPitot("../../data/pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := dataset.NewSplits(p, 0.5, 0, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Prepare(p), s
+}
+
+func shortConfig() pitot.Config {
+	c, _ := pitot.Preset("pitot")
+	c.Train.Steps, c.Train.ValEvery, c.Train.BatchSize = 60, 10, 128
+	return c
+}
+
+func equalParams(t *testing.T, a, b *Result) bool {
+	t.Helper()
+	for i, p := range a.Params.List {
+		if !slices.Equal(p.Data, b.Params.List[i].Data) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestTrain checks that a short run lowers the validation loss, that the
+// same seed gives bit-identical parameters, and that a different replicate
+// does not.
+func TestTrain(t *testing.T) {
+	data, s := testData(t)
+	run := Run{Preset: "pitot", Level: 0.5}
+	a, err := Train(context.Background(), data, shortConfig(), run, s, t.TempDir(), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := a.Log["val"]
+	if len(val) != 6 || !(val[len(val)-1] < 0.5*val[0]) {
+		t.Errorf("validation loss did not halve: %v", val)
+	}
+	b, _ := Train(context.Background(), data, shortConfig(), run, s, t.TempDir(), Hooks{})
+	if !equalParams(t, a, b) {
+		t.Error("same run, different parameters")
+	}
+	run.Replicate = 1
+	c, _ := Train(context.Background(), data, shortConfig(), run, s, t.TempDir(), Hooks{})
+	if equalParams(t, a, c) {
+		t.Error("different replicate, same parameters")
+	}
+	if a.TestMAPE["mf"] <= 0 || a.TestMAPE["mf"] > 1 {
+		t.Errorf("test MAPE %v", a.TestMAPE)
+	}
+	r, err := ReadResult(run.ResultPath(filepath.Join(t.TempDir(), "none")))
+	if err == nil || r != nil {
+		t.Error("reading a missing result succeeded")
+	}
+}
+
+// TestResume kills a run after 3 epochs and checks that resuming gives
+// exactly the parameters and log of an uninterrupted run.
+func TestResume(t *testing.T) {
+	data, s := testData(t)
+	run := Run{Preset: "pitot", Level: 0.5}
+	want, err := Train(context.Background(), data, shortConfig(), run, s, t.TempDir(), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = Train(ctx, data, shortConfig(), run, s, dir, Hooks{Epoch: func(p Progress) {
+		if p.Step == 30 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if _, err := os.Stat(run.checkpointPath(dir)); err != nil {
+		t.Fatalf("no checkpoint: %v", err)
+	}
+	resumed := false
+	got, err := Train(context.Background(), data, shortConfig(), run, s, dir, Hooks{Start: func(_ Run, r bool) { resumed = r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resumed {
+		t.Error("the second run did not resume")
+	}
+	if !equalParams(t, want, got) || !slices.Equal(want.Log["val"], got.Log["val"]) || want.BestStep != got.BestStep {
+		t.Errorf("resumed run differs: val %v vs %v", got.Log["val"], want.Log["val"])
+	}
+	if _, err := os.Stat(run.checkpointPath(dir)); err == nil {
+		t.Error("checkpoint left after the run finished")
+	}
+	read, err := ReadResult(run.ResultPath(dir))
+	if err != nil || !equalParams(t, got, read) || read.TestMAPE["mf"] != got.TestMAPE["mf"] {
+		t.Errorf("result read back differs: %v", err)
+	}
+}
+
+// TestGrid runs a two-run grid twice: the second time nothing is pending,
+// and a conflicting configuration is refused.
+func TestGrid(t *testing.T) {
+	data, _ := testData(t)
+	dir := t.TempDir()
+	prof := Profile{Name: "test", Levels: []float64{0.5}, Replicates: 2, Steps: 20, ValEvery: 10}
+	g := Grid{Presets: []string{"pitot"}, Profile: prof, Workers: 2, ResultsDir: filepath.Join(dir, "results"), SplitsDir: filepath.Join(dir, "splits")}
+	if err := g.Execute(context.Background(), data, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(g.Pending()); n != 0 {
+		t.Errorf("%d runs pending after Execute", n)
+	}
+	if _, err := os.Stat(filepath.Join(g.ResultsDir, "pitot", "config.json")); err != nil {
+		t.Error(err)
+	}
+	g.Profile.Steps = 30
+	if err := g.Execute(context.Background(), data, Hooks{}); err == nil {
+		t.Error("a grid with another configuration wrote into the same results")
+	}
+	shard := Grid{Presets: []string{"pitot", "embedding/4"}, Profile: prof, Shard: 1, Shards: 2}
+	if runs := shard.Runs(); len(runs) != 2 || runs[0].Replicate != 1 || runs[1].Preset != "embedding/4" {
+		t.Errorf("shard 1/2 runs %v", runs)
+	}
+}

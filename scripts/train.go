@@ -1,0 +1,112 @@
+//go:build ignore
+
+// Train trains Pitot presets over the data levels and replicates of a
+// profile, skipping finished runs and resuming interrupted ones.
+//
+//	bin/yaegi run scripts/train.go -preset 'pitot,embedding/*' [-profile quick|paper] [-shard 0/4] [-workers 2]
+//	go run scripts/train.go -list
+//
+// Results go to results/<profile>/<preset>/<level>/<replicate>.npz with the
+// preset's config.json beside them. Runs are independent and keyed by
+// preset, level and replicate, so -shard i/n spreads a grid over machines.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/paperlab/paperlab/kernel/progress"
+	"github.com/paperlab/paperlab/lib/backend"
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+	"github.com/paperlab/paperlab/lib/repo"
+	"github.com/paperlab/paperlab/lib/train"
+)
+
+func main() {
+	presets := flag.String("preset", "pitot", "comma-separated preset names or patterns (e.g. 'embedding/*')")
+	profile := flag.String("profile", "", "quick or paper (default $PAPERLAB_PROFILE, else quick)")
+	shard := flag.String("shard", "", "run only shard i of n, as i/n")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "runs trained in parallel")
+	results := flag.String("results", "", "results directory (default results/<profile>)")
+	list := flag.Bool("list", false, "list the presets and exit")
+	flag.Parse()
+
+	if *list {
+		fmt.Println(strings.Join(pitot.Presets(), "\n"))
+		return
+	}
+	prof, err := train.ProfileNamed(*profile)
+	check(err)
+	names, err := pitot.Match(strings.Split(*presets, ",")...)
+	check(err)
+	root, err := repo.Root()
+	check(err)
+	g := train.Grid{Presets: names, Profile: prof, Workers: *workers,
+		ResultsDir: filepath.Join(root, "results", prof.Name), SplitsDir: filepath.Join(root, "splits")}
+	if *results != "" {
+		g.ResultsDir = *results
+	}
+	if *shard != "" {
+		_, err := fmt.Sscanf(*shard, "%d/%d", &g.Shard, &g.Shards)
+		if err != nil || g.Shards < 1 || g.Shard < 0 || g.Shard >= g.Shards {
+			check(fmt.Errorf("-shard %q: want i/n with 0 <= i < n", *shard))
+		}
+	}
+	p, err := dataset.LoadPitot(filepath.Join(root, "data", "pitot"))
+	check(err)
+	data := train.Prepare(p)
+
+	pending := g.Pending()
+	total := 0
+	for _, r := range pending {
+		c, err := g.Config(r.Preset)
+		check(err)
+		total += c.Train.Steps
+	}
+	fmt.Fprintf(os.Stderr, "train: profile %s, %d presets, %d of %d runs to train (%d steps), %d workers, BLAS %s\n",
+		prof.Name, len(names), len(pending), len(g.Runs()), total, g.Workers, backend.Name())
+	if len(pending) == 0 {
+		return
+	}
+	bar := progress.Terminal(os.Stderr, "train", float64(total))
+	var mu sync.Mutex
+	last := map[string]int{}
+	hooks := train.Hooks{
+		Epoch: func(pr train.Progress) {
+			mu.Lock()
+			delta := pr.Step - last[pr.Run.String()]
+			last[pr.Run.String()] = pr.Step
+			mu.Unlock()
+			bar.Add(float64(delta), fmt.Sprintf("%s step %d val %.4f", pr.Run, pr.Step, pr.ValLoss))
+		},
+		Start: func(r train.Run, resumed bool) {
+			if resumed {
+				fmt.Fprintf(os.Stderr, "\ntrain: %s resumes from its checkpoint\n", r)
+			}
+		},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err = g.Execute(ctx, data, hooks)
+	bar.Finish("")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "train: results in %s\n", repo.Rel(g.ResultsDir))
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(1)
+	}
+}
