@@ -341,7 +341,6 @@ func TestFloat32Forward(t *testing.T) {
 // max(1, |y|) (absolute for |y| < 1, where relative error is meaningless
 // near y = 0).
 func TestGELU32(t *testing.T) {
-	const gelu32Tol = 1e-6
 	var xs []float32
 	for x := -12.0; x <= 12; x += 1.0 / 1024 {
 		xs = append(xs, float32(x))
@@ -357,14 +356,27 @@ func TestGELU32(t *testing.T) {
 	for i := range ones32 {
 		ones32[i], ones64[i] = 1, 1
 	}
-	GELUForward(xs, y32)
-	GELUBackward(xs, ones32, d32)
 	GELUForward(x64, y64)
 	GELUBackward(x64, ones64, d64)
 	e, dE := make([]float32, len(xs)), make([]float32, len(xs))
 	yE := make([]float32, len(xs))
-	geluForward32(xs, yE, e)
-	geluBackward32(xs, e, ones32, dE)
+	kernels := []bool{false}
+	if haveAVX2 {
+		kernels = append(kernels, true)
+	}
+	defer func(h bool) { haveAVX2 = h }(haveAVX2)
+	for _, avx := range kernels {
+		haveAVX2 = avx
+		GELUForward(xs, y32)
+		GELUBackward(xs, ones32, d32)
+		geluForward32(xs, yE, e)
+		geluBackward32(xs, e, ones32, dE)
+		checkGELU32(t, avx, xs, y32, d32, yE, dE, y64, d64)
+	}
+}
+
+func checkGELU32(t *testing.T, avx bool, xs, y32, d32, yE, dE []float32, y64, d64 []float64) {
+	const gelu32Tol = 1e-6
 	for _, c := range []struct {
 		name string
 		got  []float32
@@ -381,9 +393,9 @@ func TestGELU32(t *testing.T) {
 			}
 		}
 		if worst > gelu32Tol {
-			t.Errorf("GELU %s at %g: %g, want %g (error %.2g > %g)", c.name, xs[at], c.got[at], c.want[at], worst, gelu32Tol)
+			t.Errorf("GELU %s (AVX2 %v) at %g: %g, want %g (error %.2g > %g)", c.name, avx, xs[at], c.got[at], c.want[at], worst, gelu32Tol)
 		}
-		t.Logf("GELU %s: worst error %.2g at x = %g", c.name, worst, xs[at])
+		t.Logf("GELU %s (AVX2 %v): worst error %.2g at x = %g", c.name, avx, worst, xs[at])
 	}
 }
 
@@ -504,10 +516,10 @@ func same(a, b float32, ulps uint32) bool {
 	if a != a || b != b {
 		return a != a && b != b
 	}
-	ia, ib := int64(math.Float32bits(a)), int64(math.Float32bits(b))
-	if (ia < 0) != (ib < 0) || ia>>31 != ib>>31 {
+	ia, ib := math.Float32bits(a), math.Float32bits(b)
+	if ia>>31 != ib>>31 { // opposite signs: only ±0
 		return a == b
 	}
-	d := ia - ib
+	d := int64(ia) - int64(ib)
 	return d >= -int64(ulps) && d <= int64(ulps)
 }
