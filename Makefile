@@ -8,6 +8,13 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(shell $(GO) env GOROOT 2>/dev/null)/bin:$(PATH)
 
 GOIMPORTS_VERSION := v0.52.0
+# OpenBLAS (cgo) when installed, else gonum's pure-Go BLAS; kernel/blas.sh
+# installs Debian's libopenblas-dev when run as root. Notebooks and scripts
+# inherit the choice through GOFLAGS.
+BLAS := $(shell sh kernel/blas.sh)
+ifeq ($(BLAS),openblas)
+export GOFLAGS := $(strip $(GOFLAGS) -tags=openblas)
+endif
 # Notebooks to execute: `make figures NOTEBOOKS="notebooks/pitot/interference.ipynb"`.
 NOTEBOOKS ?= $(sort $(wildcard notebooks/*/*.ipynb))
 # Per-cell limit for headless execution.
@@ -15,13 +22,14 @@ CELL_TIMEOUT ?= 30m
 
 GO_SOURCES := $(shell find lib kernel -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all figures test kernel lab tools generate clean help
+.PHONY: all figures test bench kernel lab tools generate clean help
 
 all: figures
 
 help:
 	@echo "make figures   execute every notebook headless (NOTEBOOKS=... for a subset) and write figures/"
 	@echo "make test      run the tests"
+	@echo "make bench     measure the training engine; writes BENCHMARKS.md"
 	@echo "make kernel    install the GoNB kernel for your Jupyter"
 	@echo "make lab       start Jupyter on notebooks/"
 	@echo "make generate  regenerate generated code (yaegi symbols)"
@@ -48,8 +56,17 @@ figures: tools
 	@echo "figures written under figures/"
 
 test: tools
+	@echo "BLAS: $(or $(BLAS),gonum pure Go)"
 	$(GO) vet ./...
 	PAPERLAB_REQUIRE_KERNEL=1 $(GO) test -short -timeout 60m ./...
+ifeq ($(BLAS),openblas)
+	@# The numerical packages again on the pure-Go BLAS, the fallback build.
+	GOFLAGS= $(GO) test -short -count=1 ./lib/nn/... ./lib/pitot/... ./lib/train/...
+endif
+
+bench:
+	@echo "BLAS: $(or $(BLAS),gonum pure Go)"
+	$(GO) run scripts/bench.go
 
 generate:
 	$(GO) generate ./...
@@ -59,8 +76,8 @@ generate:
 kernel: $(BIN)/gonb $(BIN)/goimports
 	@dir="$${JUPYTER_DATA_DIR:-$$(jupyter --data-dir 2>/dev/null || echo $$HOME/.local/share/jupyter)}/kernels/gonb"; \
 	mkdir -p "$$dir" && \
-	printf '{"argv": ["%s", "--kernel", "{connection_file}", "--logtostderr", "--raw_error"],\n "display_name": "Go (gonb, paperlab)", "language": "go", "interrupt_mode": "message",\n "env": {"PATH": "%s"}}\n' \
-		"$(BIN)/gonb" "$(PATH)" > "$$dir/kernel.json" && \
+	printf '{"argv": ["%s", "--kernel", "{connection_file}", "--logtostderr", "--raw_error"],\n "display_name": "Go (gonb, paperlab)", "language": "go", "interrupt_mode": "message",\n "env": {"PATH": "%s", "GOFLAGS": "%s"}}\n' \
+		"$(BIN)/gonb" "$(PATH)" "$(GOFLAGS)" > "$$dir/kernel.json" && \
 	cp kernel/jupyter/kernels/gonb/logo-svg.svg "$$dir/" 2>/dev/null; \
 	echo "GoNB kernel installed in $$dir"
 

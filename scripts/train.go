@@ -3,7 +3,7 @@
 // Train trains Pitot presets over the data levels and replicates of a
 // profile, skipping finished runs and resuming interrupted ones.
 //
-//	bin/yaegi run scripts/train.go -preset 'pitot,embedding/*' [-profile quick|paper] [-shard 0/4] [-workers 2]
+//	bin/yaegi run scripts/train.go -preset 'pitot,embedding/*' [-profile quick|paper] [-levels 0.9] [-shard 0/4] [-workers 2]
 //	go run scripts/train.go -list
 //
 // Results go to results/<profile>/<preset>/<level>/<replicate>.npz with the
@@ -36,6 +36,7 @@ func main() {
 	shard := flag.String("shard", "", "run only shard i of n, as i/n")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "runs trained in parallel")
 	results := flag.String("results", "", "results directory (default results/<profile>)")
+	levels := flag.String("levels", "", "comma-separated data levels, overriding the profile's (e.g. 0.9)")
 	list := flag.Bool("list", false, "list the presets and exit")
 	flag.Parse()
 
@@ -45,6 +46,17 @@ func main() {
 	}
 	prof, err := train.ProfileNamed(*profile)
 	check(err)
+	if *levels != "" {
+		prof.Levels = nil
+		for _, l := range strings.Split(*levels, ",") {
+			var v float64
+			_, err := fmt.Sscanf(l, "%g", &v)
+			if err != nil || v <= 0 || v > 1 {
+				check(fmt.Errorf("-levels: %q is not a level in (0, 1]", l))
+			}
+			prof.Levels = append(prof.Levels, v)
+		}
+	}
 	names, err := pitot.Match(strings.Split(*presets, ",")...)
 	check(err)
 	root, err := repo.Root()

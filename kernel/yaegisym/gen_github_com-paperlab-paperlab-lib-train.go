@@ -12,13 +12,16 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/train/train"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"DefaultProfile": reflect.ValueOf(constant.MakeFromLiteral("\"quick\"", token.STRING, 0)),
-		"DefaultSeed":    reflect.ValueOf(constant.MakeFromLiteral("42", token.INT, 0)),
-		"Prepare":        reflect.ValueOf(train.Prepare),
-		"ProfileNamed":   reflect.ValueOf(train.ProfileNamed),
-		"Profiles":       reflect.ValueOf(&train.Profiles).Elem(),
-		"ReadResult":     reflect.ValueOf(train.ReadResult),
-		"Train":          reflect.ValueOf(train.Train),
+		"DefaultProfile":    reflect.ValueOf(constant.MakeFromLiteral("\"quick\"", token.STRING, 0)),
+		"DefaultSeed":       reflect.ValueOf(constant.MakeFromLiteral("42", token.INT, 0)),
+		"Prepare":           reflect.ValueOf(train.Prepare),
+		"ProfileNamed":      reflect.ValueOf(train.ProfileNamed),
+		"Profiles":          reflect.ValueOf(&train.Profiles).Elem(),
+		"ReadResult":        reflect.ValueOf(train.ReadResult),
+		"ReplicateStepTime": reflect.ValueOf(train.ReplicateStepTime),
+		"StepTime":          reflect.ValueOf(train.StepTime),
+		"Train":             reflect.ValueOf(train.Train),
+		"TrainAlone":        reflect.ValueOf(train.TrainAlone),
 
 		// type definitions
 		"Data":      reflect.ValueOf((*train.Data)(nil)),

@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/paperlab/paperlab/lib/backend" // OpenBLAS when built with -tags openblas
+	"gonum.org/v1/gonum/blas/blas32"
+
+	_ "github.com/paperlab/paperlab/lib/backend" // installs OpenBLAS when built with -tags openblas
 	"github.com/paperlab/paperlab/lib/nn"
 )
 
@@ -15,7 +17,7 @@ import (
 // objective. Run with -tags openblas for OpenBLAS (lib/backend); the BLAS
 // in use is logged.
 
-func logBLAS(b *testing.B) { b.Logf("BLAS: %s %s", backend.Name(), backend.Core()) }
+func logBLAS(b *testing.B) { b.Logf("BLAS: %T", blas32.Implementation()) }
 
 func randMatrix(rng *rand.Rand, rows, cols int) nn.Matrix[float32] {
 	m := nn.NewMatrix[float32](rows, cols)
@@ -141,5 +143,18 @@ func BenchmarkPitotStep(b *testing.B) {
 		wt.Backward(dyw, nn.Matrix[float32]{})
 		pt.Backward(dyp, nn.Matrix[float32]{})
 		opt.Step()
+	}
+}
+
+// BenchmarkRowDots is RowDots and RowDotsBackward on 2,048 pairs of
+// 32-wide rows (one ⟨X_w, X_p⟩ per sample of a Pitot step).
+func BenchmarkRowDots(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y := randMatrix(rng, 2048, 32), randMatrix(rng, 2048, 32)
+	dx, dy := nn.NewMatrix[float32](2048, 32), nn.NewMatrix[float32](2048, 32)
+	out := make([]float32, 2048)
+	for b.Loop() {
+		nn.RowDots(x, y, out)
+		nn.RowDotsBackward(x, y, out, dx, dy)
 	}
 }

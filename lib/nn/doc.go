@@ -25,6 +25,15 @@
 // pure-Go GEMM allocates for its worker goroutines on large products;
 // OpenBLAS does not).
 //
+// Speed: the products are BLAS calls; the elementwise work that remains
+// is written to keep a Pitot step GEMM-bound. In float32, GELU is computed
+// through a float32 exponential instead of math.Tanh, and GELU, tanh and
+// the AdamaxW and Adam updates run as AVX2 assembly on amd64
+// (kernels_amd64.s), which performs the same float32 operations in the
+// same order as the Go loops and so gives the same results, bit for bit
+// unless the compiler fuses multiply-adds in the Go loops (GOAMD64=v3);
+// the build tag purego, or a CPU without AVX2, selects the Go loops.
+//
 // Conventions: a Matrix is row-major with no padding between rows. Forward
 // functions overwrite their outputs. Backward functions accumulate (+=)
 // into parameter gradients (Param.Grad) and into the gradients of gathered

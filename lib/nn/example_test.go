@@ -39,10 +39,10 @@ func ExampleMLP() {
 	}
 	fmt.Println(ps.Len(), "parameters")
 	// Output:
-	// step    0: mean squared error 3.6e-01
-	// step  250: mean squared error 2.5e-03
-	// step  500: mean squared error 8.7e-04
-	// step  750: mean squared error 4.0e-04
-	// step 1000: mean squared error 2.5e-04
+	// step    0: mean squared error 1.9e-01
+	// step  250: mean squared error 1.0e-03
+	// step  500: mean squared error 2.7e-04
+	// step  750: mean squared error 1.4e-04
+	// step 1000: mean squared error 8.4e-05
 	// 1185 parameters
 }

@@ -31,6 +31,10 @@ func GatherRows[T Float](src Matrix[T], idx []int, dst Matrix[T]) {
 func ScatterAddRows[T Float](dsrc Matrix[T], idx []int, ddst Matrix[T]) {
 	checkGather("ScatterAddRows", ddst, idx, dsrc)
 	c := ddst.Cols
+	if haveAVX2 && is32[T]() && c > 0 && c%8 == 0 && len(idx) > 0 {
+		scatterAddAVX2(&as32(dsrc.Data)[0], &as32(ddst.Data)[0], &idx[0], len(idx), c)
+		return
+	}
 	for i, k := range idx {
 		s := dsrc.Data[i*c : (i+1)*c]
 		d := ddst.Data[k*c : (k+1)*c]
@@ -50,26 +54,39 @@ func RowDots[T Float](a, b Matrix[T], out []T) {
 	a.check("RowDots", "a")
 	b.check("RowDots", "b")
 	c := a.Cols
+	if haveAVX2 && is32[T]() && c > 0 && c%8 == 0 && len(out) > 0 {
+		rowDotsAVX2(&as32(a.Data)[0], &as32(b.Data)[0], &as32(out)[0], len(out), c)
+		return
+	}
 	for i := range out {
 		out[i] = dot(a.Data[i*c:(i+1)*c], b.Data[i*c:(i+1)*c])
 	}
 }
 
-// dot returns ⟨x, y⟩ with four partial sums (len(y) ≥ len(x)).
+// dot returns ⟨x, y⟩ (len(y) ≥ len(x)) summed in the order of the AVX2
+// kernel: eight lanes, lane l taking the products i ≡ l (mod 8) of the
+// leading multiple of 8, reduced as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)),
+// then the remaining products in order.
 func dot[T Float](x, y []T) T {
 	y = y[:len(x)]
-	var s0, s1, s2, s3 T
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
+	var s0, s1, s2, s3, s4, s5, s6, s7 T
+	n := len(x) &^ 7
+	for i := 0; i < n; i += 8 {
+		x, y := x[i:i+8:i+8], y[i:i+8:i+8]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+		s4 += x[4] * y[4]
+		s5 += x[5] * y[5]
+		s6 += x[6] * y[6]
+		s7 += x[7] * y[7]
 	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
+	s := ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))
+	for i := n; i < len(x); i++ {
+		s += x[i] * y[i]
 	}
-	return (s0 + s1) + (s2 + s3)
+	return s
 }
 
 // RowDotsBackward adds dout[i]·b.Row(i) into da.Row(i) and dout[i]·a.Row(i)
@@ -82,18 +99,27 @@ func RowDotsBackward[T Float](a, b Matrix[T], dout []T, da, db Matrix[T]) {
 		(db.Data != nil && (db.Rows != a.Rows || db.Cols != a.Cols)) {
 		panic(fmt.Sprintf("nn: RowDotsBackward: a %s, b %s, dout %d, da %s, db %s", a.shape(), b.shape(), len(dout), da.shape(), db.shape()))
 	}
-	c := a.Cols
+	a.check("RowDotsBackward", "a")
+	b.check("RowDotsBackward", "b")
 	if da.Data != nil {
 		da.check("RowDotsBackward", "da")
-		for i, g := range dout {
-			axpy(g, b.Data[i*c:(i+1)*c], da.Data[i*c:(i+1)*c])
-		}
+		rowAxpy(dout, b, da)
 	}
 	if db.Data != nil {
 		db.check("RowDotsBackward", "db")
-		for i, g := range dout {
-			axpy(g, a.Data[i*c:(i+1)*c], db.Data[i*c:(i+1)*c])
-		}
+		rowAxpy(dout, a, db)
+	}
+}
+
+// rowAxpy adds alpha[i]·x.Row(i) into y.Row(i).
+func rowAxpy[T Float](alpha []T, x, y Matrix[T]) {
+	c := x.Cols
+	if haveAVX2 && is32[T]() && c > 0 && c%8 == 0 && len(alpha) > 0 {
+		rowAxpyAVX2(&as32(alpha)[0], &as32(x.Data)[0], &as32(y.Data)[0], len(alpha), c)
+		return
+	}
+	for i, g := range alpha {
+		axpy(g, x.Data[i*c:(i+1)*c], y.Data[i*c:(i+1)*c])
 	}
 }
 
@@ -103,4 +129,28 @@ func axpy[T Float](alpha T, x, y []T) {
 	for j, v := range x {
 		y[j] += alpha * v
 	}
+}
+
+// Dot returns ⟨x, y⟩ (len(y) ≥ len(x)), with the AVX2 kernel for float32
+// vectors whose length is a multiple of 8.
+func Dot[T Float](x, y []T) T {
+	n := len(x)
+	if haveAVX2 && is32[T]() && n > 0 && n%8 == 0 {
+		var out [1]float32
+		rowDotsAVX2(&as32(x)[0], &as32(y[:n])[0], &out[0], 1, n)
+		return T(out[0])
+	}
+	return dot(x, y)
+}
+
+// Axpy adds alpha·x into y (len(y) ≥ len(x)), with the AVX2 kernel for
+// float32 vectors whose length is a multiple of 8.
+func Axpy[T Float](alpha T, x, y []T) {
+	n := len(x)
+	if haveAVX2 && is32[T]() && n > 0 && n%8 == 0 {
+		a := [1]float32{float32(alpha)}
+		rowAxpyAVX2(&a[0], &as32(x)[0], &as32(y[:n])[0], 1, n)
+		return
+	}
+	axpy(alpha, x, y)
 }

@@ -46,22 +46,46 @@ func (l *Linear[T]) Forward(x, y Matrix[T]) {
 
 // Backward takes dy = ∂L/∂y for the input x of Forward, adds xᵀ·dy to
 // W.Grad and the column sums of dy to B.Grad, and writes dx = dy·Wᵀ
-// unless dx.Data is nil (the input needs no gradient).
+// unless dx.Data is nil (the input needs no gradient). A dx with fewer
+// columns than In receives the gradient of the last dx.Cols inputs only.
 func (l *Linear[T]) Backward(x, dy, dx Matrix[T]) {
 	l.checkRows("Backward", x, dy)
 	Gemm(true, false, 1, x, dy, 1, l.W.GradMatrix())
-	gb := l.B.Grad
-	for i := 0; i < dy.Rows; i++ {
-		r := dy.Row(i)
-		gb := gb[:len(r)]
-		for j, v := range r {
-			gb[j] += v
-		}
-	}
+	addColSums(dy, l.B.Grad)
 	if dx.Data != nil {
-		if dx.Rows != dy.Rows || dx.Cols != l.In {
+		if dx.Rows != dy.Rows || dx.Cols < 1 || dx.Cols > l.In {
 			panic(fmt.Sprintf("nn: Linear %dx%d Backward: dy %s, dx %s", l.In, l.Out, dy.shape(), dx.shape()))
 		}
-		Gemm(false, true, 1, dy, l.W.Matrix(), 0, dx)
+		// dx may hold only the last dx.Cols input columns: their rows of W
+		// are the last rows of the row-major In x Out matrix.
+		w := l.W.Matrix()
+		w = Matrix[T]{Rows: dx.Cols, Cols: l.Out, Data: w.Data[(l.In-dx.Cols)*l.Out:]}
+		Gemm(false, true, 1, dy, w, 0, dx)
+	}
+}
+
+// addColSums adds the column sums of m into s (len(s) == m.Cols), four
+// rows at a time so that each s[j] is loaded and stored once per four
+// rows.
+func addColSums[T Float](m Matrix[T], s []T) {
+	c := m.Cols
+	s = s[:c]
+	i := 0
+	for ; i+4 <= m.Rows; i += 4 {
+		r0 := m.Data[i*c : (i+1)*c]
+		r1 := m.Data[(i+1)*c : (i+2)*c]
+		r2 := m.Data[(i+2)*c : (i+3)*c]
+		r3 := m.Data[(i+3)*c : (i+4)*c]
+		r0, r1, r2, r3 = r0[:len(s)], r1[:len(s)], r2[:len(s)], r3[:len(s)]
+		for j := range s {
+			s[j] += (r0[j] + r1[j]) + (r2[j] + r3[j])
+		}
+	}
+	for ; i < m.Rows; i++ {
+		r := m.Data[i*c : (i+1)*c]
+		r = r[:len(s)]
+		for j, v := range r {
+			s[j] += v
+		}
 	}
 }

@@ -67,7 +67,7 @@ func (m Matrix[T]) check(op, name string) {
 // transA and transB say. It calls blas32.Gemm or blas64.Gemm according to
 // T, so whatever implementation blas32.Use or blas64.Use installed runs
 // the product. With beta == 0, c is overwritten (NaNs in c do not
-// propagate).
+// propagate). c must not share storage with a or b.
 func Gemm[T Float](transA, transB bool, alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 	m, k := a.Rows, a.Cols
 	if transA {

@@ -12,7 +12,9 @@ import (
 // Forward and Backward allocate nothing; a batch may have fewer rows.
 type MLP[T Float] struct {
 	Layers []*Linear[T]
-	Act    Activation
+	// Act is the activation of the hidden layers; it may be changed
+	// between steps.
+	Act Activation
 	// Slope is the negative slope of LeakyReLU; NewMLP sets it to 0.01,
 	// jax.nn.leaky_relu's default.
 	Slope T
@@ -36,22 +38,14 @@ func NewMLP[T Float](ps *Params[T], name string, rows int, sizes []int, act Acti
 	if len(sizes) < 2 || rows < 0 {
 		panic(fmt.Sprintf("nn: NewMLP %q: sizes %v, rows %d", name, sizes, rows))
 	}
-	if act < GELU || act > Identity {
-		panic(fmt.Sprintf("nn: NewMLP %q: unknown %v", name, act))
-	}
 	m := &MLP[T]{Act: act, Slope: 0.01, Rows: rows}
 	for i := 0; i+1 < len(sizes); i++ {
 		m.Layers = append(m.Layers, NewLinear(ps, name+"."+strconv.Itoa(i), sizes[i], sizes[i+1]))
 	}
 	for _, w := range sizes[1 : len(sizes)-1] {
-		z := NewMatrix[T](rows, w)
-		m.z = append(m.z, z)
-		if act == Identity {
-			m.h = append(m.h, z)
-		} else {
-			m.h = append(m.h, NewMatrix[T](rows, w))
-		}
-		if act == GELU && is32[T]() {
+		m.z = append(m.z, NewMatrix[T](rows, w))
+		m.h = append(m.h, NewMatrix[T](rows, w))
+		if is32[T]() {
 			m.e = append(m.e, NewMatrix[T](rows, w))
 		}
 		m.dh = append(m.dh, NewMatrix[T](rows, w))
@@ -60,7 +54,7 @@ func NewMLP[T Float](ps *Params[T], name string, rows int, sizes []int, act Acti
 	return m
 }
 
-// In returns the input width, Out the output width.
+// In returns the input width.
 func (m *MLP[T]) In() int { return m.Layers[0].In }
 
 // Out returns the output width.
@@ -86,14 +80,23 @@ func (m *MLP[T]) Forward(x Matrix[T]) Matrix[T] {
 	in := x
 	last := len(m.Layers) - 1
 	for i, l := range m.Layers[:last] {
-		z, h := m.z[i].Slice(0, n), m.h[i].Slice(0, n)
+		z := m.z[i].Slice(0, n)
 		l.Forward(in, z)
-		m.activate(i, z, h)
-		in = h
+		m.activate(i, z, m.h[i].Slice(0, n))
+		in = m.hidden(i)
 	}
 	y := m.y.Slice(0, n)
 	m.Layers[last].Forward(in, y)
 	return y
+}
+
+// hidden returns the output of hidden layer i for the rows of the last
+// Forward: the activations, or the pre-activations for Identity.
+func (m *MLP[T]) hidden(i int) Matrix[T] {
+	if m.Act == Identity {
+		return m.z[i].Slice(0, m.n)
+	}
+	return m.h[i].Slice(0, m.n)
 }
 
 func (m *MLP[T]) activate(i int, z, h Matrix[T]) {
@@ -110,12 +113,18 @@ func (m *MLP[T]) activate(i int, z, h Matrix[T]) {
 		TanhForward(zd, hd)
 	case LeakyReLU:
 		LeakyReLUForward(m.Slope, zd, hd)
+	case Identity:
+	default:
+		panic(fmt.Sprintf("nn: MLP: unknown %v", m.Act))
 	}
 }
 
 // Backward takes dy = ∂L/∂y for the output of the last Forward (same rows),
 // adds the parameter gradients into each layer's Grad, and writes
-// dx = ∂L/∂x unless dx.Data is nil. dy is not modified.
+// dx = ∂L/∂x unless dx.Data is nil. dx may have fewer columns than the
+// input: it then receives the gradient of the last dx.Cols input columns
+// only (e.g. learned features appended to fixed ones), at a fraction of the
+// cost. dy is not modified.
 func (m *MLP[T]) Backward(dy, dx Matrix[T]) {
 	n := m.n
 	if dy.Rows != n || dy.Cols != m.Out() {
@@ -123,8 +132,8 @@ func (m *MLP[T]) Backward(dy, dx Matrix[T]) {
 	}
 	g := dy
 	for i := len(m.Layers) - 1; i > 0; i-- {
-		in, dh := m.h[i-1].Slice(0, n), m.dh[i-1].Slice(0, n)
-		m.Layers[i].Backward(in, g, dh)
+		dh := m.dh[i-1].Slice(0, n)
+		m.Layers[i].Backward(m.hidden(i-1), g, dh)
 		m.deactivate(i-1, dh)
 		g = dh
 	}

@@ -136,6 +136,15 @@ func TestParams(t *testing.T) {
 	if u.Grad[3] != 0 {
 		t.Error("ZeroGrad left a gradient")
 	}
+
+	var best Params[float32]
+	NewMLP(&best, "tower", 1, []int{142, 128, 128, 32}, GELU)
+	best.New("tower.features", 249, 1)
+	u.Data[5] = 3
+	best.CopyFrom(&ps)
+	if best.Get("tower.features").Data[5] != 3 {
+		t.Error("CopyFrom did not copy")
+	}
 }
 
 // TestTruncatedNormal checks the support and the standard deviation of
@@ -282,5 +291,41 @@ func TestNoAllocsGonum(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per step, want 0", allocs)
+	}
+}
+
+// TestDotAxpy checks the exported vector kernels against plain loops, in
+// float32 (AVX2 where available, lengths multiple of 8 and not) and float64.
+func TestDotAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{8, 32, 13} {
+		x, y := make([]float32, n), make([]float32, n+3)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		for i := range y {
+			y[i] = float32(rng.NormFloat64())
+		}
+		var want float64
+		for i := range x {
+			want += float64(x[i]) * float64(y[i])
+		}
+		if got := Dot(x, y); math.Abs(float64(got)-want) > 1e-5 {
+			t.Errorf("Dot(n=%d) = %v, want %v", n, got, want)
+		}
+		z := append([]float32(nil), y...)
+		Axpy(float32(0.5), x, z)
+		for i := range z {
+			w := y[i]
+			if i < n {
+				w += 0.5 * x[i]
+			}
+			if math.Abs(float64(z[i]-w)) > 1e-6 {
+				t.Fatalf("Axpy(n=%d)[%d] = %v, want %v", n, i, z[i], w)
+			}
+		}
+	}
+	if got := Dot([]float64{1, 2, 3}, []float64{4, 5, 6}); got != 32 {
+		t.Errorf("Dot float64 = %v", got)
 	}
 }

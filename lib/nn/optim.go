@@ -45,8 +45,7 @@ func (m *moments[T]) check(op string) {
 	}
 }
 
-// State implements Optimizer.
-func (m *moments[T]) State() (int, map[string][]T) {
+func (m *moments[T]) state() (int, map[string][]T) {
 	s := make(map[string][]T, 2*len(m.params))
 	for i, p := range m.params {
 		s[m.names[0]+"/"+p.Name] = m.a[i]
@@ -55,8 +54,7 @@ func (m *moments[T]) State() (int, map[string][]T) {
 	return m.t, s
 }
 
-// SetState implements Optimizer.
-func (m *moments[T]) SetState(t int, slots map[string][]T) error {
+func (m *moments[T]) setState(t int, slots map[string][]T) error {
 	if t < 0 {
 		return fmt.Errorf("nn: optimizer state: step %d", t)
 	}
@@ -92,35 +90,60 @@ func (m *moments[T]) SetState(t int, slots map[string][]T) error {
 // The fields may be changed between steps (e.g. for a schedule).
 type AdamaxW[T Float] struct {
 	LR, B1, B2, Eps, WeightDecay float64
-	moments[T]
+	st                           moments[T] // m and u
 }
 
 // NewAdamaxW returns AdamaxW over the parameters now in ps, with zeroed
 // state. Pitot uses lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, wd 1e-4.
 func NewAdamaxW[T Float](ps *Params[T], lr, b1, b2, eps, wd float64) *AdamaxW[T] {
-	return &AdamaxW[T]{LR: lr, B1: b1, B2: b2, Eps: eps, WeightDecay: wd, moments: newMoments(ps, "m", "u")}
+	return &AdamaxW[T]{LR: lr, B1: b1, B2: b2, Eps: eps, WeightDecay: wd, st: newMoments(ps, "m", "u")}
+}
+
+// State returns the step count and the slots "m/<name>" and "u/<name>" of
+// every parameter (see Optimizer).
+func (o *AdamaxW[T]) State() (step int, slots map[string][]T) { return o.st.state() }
+
+// SetState restores a State (see Optimizer).
+func (o *AdamaxW[T]) SetState(step int, slots map[string][]T) error {
+	return o.st.setState(step, slots)
 }
 
 // Step applies one update from the gradients in Grad.
 func (o *AdamaxW[T]) Step() {
-	o.check("AdamaxW.Step")
-	o.t++
+	st := &o.st
+	st.check("AdamaxW.Step")
+	st.t++
 	b1, b2, eps, wd, lr := T(o.B1), T(o.B2), T(o.Eps), T(o.WeightDecay), T(o.LR)
-	c1 := 1 - b1
-	bc := T(1 - math.Pow(o.B1, float64(o.t)))
-	for i, p := range o.params {
-		x, g := p.Data, p.Grad[:len(p.Data)]
-		m, u := o.a[i][:len(x)], o.b[i][:len(x)]
-		for j, gj := range g {
-			mj := b1*m[j] + c1*gj
-			ag := gj
-			if ag < 0 {
-				ag = -ag
-			}
-			uj := max(b2*u[j], ag+eps)
-			m[j], u[j] = mj, uj
-			x[j] -= lr * ((mj/bc)/uj + wd*x[j])
+	bc := T(1 - math.Pow(o.B1, float64(st.t)))
+	for i, p := range st.params {
+		x, g, m, u := p.Data, p.Grad[:len(p.Data)], st.a[i][:len(p.Data)], st.b[i][:len(p.Data)]
+		n := 0
+		if b := len(x) / 8; haveAVX2 && is32[T]() && b > 0 {
+			adamaxwAVX2(&as32(x)[0], &as32(g)[0], &as32(m)[0], &as32(u)[0], b,
+				float32(b1), float32(1-b1), float32(b2), float32(eps), float32(lr), float32(wd), float32(bc))
+			n = 8 * b
 		}
+		adamaxwGo(x[n:], g[n:], m[n:], u[n:], b1, b2, eps, lr, wd, bc)
+	}
+}
+
+// adamaxwGo is the AdamaxW update of x with gradient g, first moment m
+// and infinity norm u, and bias correction bc = 1 − b1^t.
+func adamaxwGo[T Float](x, g, m, u []T, b1, b2, eps, lr, wd, bc T) {
+	c1 := 1 - b1
+	g, m, u = g[:len(x)], m[:len(x)], u[:len(x)]
+	for j, gj := range g {
+		mj := b1*m[j] + c1*gj
+		uj := b2 * u[j]
+		ag := gj
+		if ag < 0 {
+			ag = -ag
+		}
+		if a := ag + eps; a > uj {
+			uj = a
+		}
+		m[j], u[j] = mj, uj
+		x[j] -= lr * ((mj/bc)/uj + wd*x[j])
 	}
 }
 
@@ -134,32 +157,54 @@ func (o *AdamaxW[T]) Step() {
 // The fields may be changed between steps.
 type Adam[T Float] struct {
 	LR, B1, B2, Eps float64
-	moments[T]
+	st              moments[T] // m and v
 }
 
 // NewAdam returns Adam over the parameters now in ps, with zeroed state
 // (optax's defaults are b1 0.9, b2 0.999, eps 1e-8).
 func NewAdam[T Float](ps *Params[T], lr, b1, b2, eps float64) *Adam[T] {
-	return &Adam[T]{LR: lr, B1: b1, B2: b2, Eps: eps, moments: newMoments(ps, "m", "v")}
+	return &Adam[T]{LR: lr, B1: b1, B2: b2, Eps: eps, st: newMoments(ps, "m", "v")}
+}
+
+// State returns the step count and the slots "m/<name>" and "v/<name>" of
+// every parameter (see Optimizer).
+func (o *Adam[T]) State() (step int, slots map[string][]T) { return o.st.state() }
+
+// SetState restores a State (see Optimizer).
+func (o *Adam[T]) SetState(step int, slots map[string][]T) error {
+	return o.st.setState(step, slots)
 }
 
 // Step applies one update from the gradients in Grad.
 func (o *Adam[T]) Step() {
-	o.check("Adam.Step")
-	o.t++
+	st := &o.st
+	st.check("Adam.Step")
+	st.t++
 	b1, b2, eps, lr := T(o.B1), T(o.B2), T(o.Eps), T(o.LR)
-	c1, c2 := 1-b1, 1-b2
-	bc1 := T(1 - math.Pow(o.B1, float64(o.t)))
-	bc2 := T(1 - math.Pow(o.B2, float64(o.t)))
-	for i, p := range o.params {
-		x, g := p.Data, p.Grad[:len(p.Data)]
-		m, v := o.a[i][:len(x)], o.b[i][:len(x)]
-		for j, gj := range g {
-			mj := b1*m[j] + c1*gj
-			vj := b2*v[j] + c2*gj*gj
-			m[j], v[j] = mj, vj
-			x[j] -= lr * (mj / bc1) / (sqrt(vj/bc2) + eps)
+	bc1 := T(1 - math.Pow(o.B1, float64(st.t)))
+	bc2 := T(1 - math.Pow(o.B2, float64(st.t)))
+	for i, p := range st.params {
+		x, g, m, v := p.Data, p.Grad[:len(p.Data)], st.a[i][:len(p.Data)], st.b[i][:len(p.Data)]
+		n := 0
+		if b := len(x) / 8; haveAVX2 && is32[T]() && b > 0 {
+			adamAVX2(&as32(x)[0], &as32(g)[0], &as32(m)[0], &as32(v)[0], b,
+				float32(b1), float32(1-b1), float32(b2), float32(1-b2), float32(eps), float32(lr), float32(bc1), float32(bc2))
+			n = 8 * b
 		}
+		adamGo(x[n:], g[n:], m[n:], v[n:], b1, b2, eps, lr, bc1, bc2)
+	}
+}
+
+// adamGo is the Adam update of x with gradient g and moments m and v, and
+// bias corrections bc1 = 1 − b1^t and bc2 = 1 − b2^t.
+func adamGo[T Float](x, g, m, v []T, b1, b2, eps, lr, bc1, bc2 T) {
+	c1, c2 := 1-b1, 1-b2
+	g, m, v = g[:len(x)], m[:len(x)], v[:len(x)]
+	for j, gj := range g {
+		mj := b1*m[j] + c1*gj
+		vj := b2*v[j] + c2*gj*gj
+		m[j], v[j] = mj, vj
+		x[j] -= lr * (mj / bc1) / (sqrt(vj/bc2) + eps)
 	}
 }
 

@@ -83,8 +83,8 @@ func (m *attention[T]) Predict(s Samples, out []T) {
 	for j := range k * n {
 		i := j % n
 		row := kv.Data[j*(ad+vd) : (j+1)*(ad+vd)]
-		w := dot(row[:ad], q.Data[i*(ad+h):i*(ad+h)+ad])
-		axpy(w, row[ad:], a.Data[i*vd:(i+1)*vd])
+		w := nn.Dot(row[:ad], q.Data[i*(ad+h):i*(ad+h)+ad])
+		nn.Axpy(w, row[ad:], a.Data[i*vd:(i+1)*vd])
 	}
 	y := m.out.Forward(a)
 	for i := range n {
@@ -119,15 +119,15 @@ func (m *attention[T]) Backward(s Samples, dout []T) {
 			qi := q.Data[i*(ad+h) : i*(ad+h)+ad]
 			dai := dam.Data[i*vd : (i+1)*vd]
 			// a_i += v_j <κ_j, q_i>
-			w := dot(row[:ad], qi)
-			dw := dot(dai, row[ad:])
+			w := nn.Dot(row[:ad], qi)
+			dw := nn.Dot(dai, row[ad:])
 			for c := range vd {
 				drow[ad+c] = w * dai[c]
 			}
 			for c := range ad {
 				drow[c] = dw * qi[c]
 			}
-			axpy(dw, row[:ad], dq.Data[i*(ad+h):i*(ad+h)+ad])
+			nn.Axpy(dw, row[:ad], dq.Data[i*(ad+h):i*(ad+h)+ad])
 		}
 		m.kv.Backward(dkv, nn.Matrix[T]{})
 	}

@@ -89,7 +89,7 @@ type tower[T nn.Float] struct {
 	learned     *nn.Param[T] // n x q, or nil
 	mlp         *nn.MLP[T]
 	input       nn.Matrix[T] // n x (dim + q): features then learned features
-	dinput      nn.Matrix[T]
+	dinput      nn.Matrix[T] // n x q: gradient of the learned features
 	Out, DOut   nn.Matrix[T] // n x out
 }
 
@@ -103,7 +103,7 @@ func newTower[T nn.Float](ps *nn.Params[T], name string, cfg Tower, n, dim int, 
 	q := cfg.LearnedFeatures()
 	if q > 0 {
 		t.learned = ps.New(name+".learned", n, q)
-		t.dinput = nn.NewMatrix[T](n, dim+q)
+		t.dinput = nn.NewMatrix[T](n, q) // the gradient of the learned columns only
 	}
 	t.input = nn.NewMatrix[T](n, dim+q)
 	for i := range n {
@@ -153,11 +153,7 @@ func (t *tower[T]) backward() {
 		return
 	}
 	t.mlp.Backward(t.DOut, t.dinput)
-	q := t.learned.Shape[1]
-	for i := range t.n {
-		row := t.dinput.Data[i*(t.dim+q)+t.dim : (i+1)*(t.dim+q)]
-		for j, g := range row {
-			t.learned.Grad[i*q+j] += g
-		}
+	for i, g := range t.dinput.Data {
+		t.learned.Grad[i] += g
 	}
 }

@@ -224,3 +224,33 @@ func TestBaseline(t *testing.T) {
 }
 
 var _ = nn.GELU
+
+// TestFloat32 checks that the float32 model (with the AVX2 vector kernels
+// where available, hence r = 8) predicts what the float64 model does with
+// the same parameters, to float32 accuracy.
+func TestFloat32(t *testing.T) {
+	for _, kind := range []string{KindPitot, KindMonolith, KindAttention} {
+		c := smallConfig(Config{Kind: kind})
+		c.MFDim, c.AttentionDim, c.ValueDim = 8, 8, 8
+		m64, _ := New[float64](c, testSide())
+		m32, _ := New[float32](c, testSide())
+		m64.Init(rand.New(rand.NewPCG(5, 6)))
+		for i, p := range m64.Params().List {
+			for j, x := range p.Data {
+				m32.Params().List[i].Data[j] = float32(x)
+			}
+		}
+		m64.Prepare()
+		m32.Prepare()
+		for _, s := range testBatches() {
+			o64, o32 := make([]float64, s.Len()), make([]float32, s.Len())
+			m64.Predict(s, o64)
+			m32.Predict(s, o32)
+			for i := range o64 {
+				if d := math.Abs(o64[i] - float64(o32[i])); d > 1e-5*math.Max(1, math.Abs(o64[i])) {
+					t.Errorf("%s: sample %d: float32 %v, float64 %v", kind, i, o32[i], o64[i])
+				}
+			}
+		}
+	}
+}

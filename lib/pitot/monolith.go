@@ -54,12 +54,12 @@ func (f features[T]) interferer(s Samples) func(int) ([]float32, int, int) {
 // ŷ = f_mf([d_p; d_w]) + Σ_{k∈K} f_if([d_p; d_w; d_k]) with two GELU MLPs
 // on the raw side information, no baseline and no learned features.
 type monolith[T nn.Float] struct {
-	ps         *nn.Params[T]
-	heads      int
-	f          features[T]
-	mf, inter  *nn.MLP[T]
-	xmf, xif   nn.Matrix[T]
-	dif        nn.Matrix[T]
+	ps        *nn.Params[T]
+	heads     int
+	f         features[T]
+	mf, inter *nn.MLP[T]
+	xmf, xif  nn.Matrix[T]
+	dif       nn.Matrix[T]
 }
 
 func newMonolith[T nn.Float](c Config, side Side) *monolith[T] {

@@ -79,14 +79,14 @@ func learned(q int) int {
 // model (the original `make alias`). As in the original, "learned/4" names
 // the default although the default has q = 1 (specs/pitot.md section 3).
 var Aliases = map[string]string{
-	"embedding/32":           "pitot",
-	"learned/4":              "pitot",
-	"interference/2":         "pitot",
-	"weight/0.5":             "pitot",
-	"features/all":           "pitot",
-	"components/full":        "pitot",
-	"conformal/nonquantile":  "pitot",
-	"baseline/pitot":         "pitot",
+	"embedding/32":          "pitot",
+	"learned/4":             "pitot",
+	"interference/2":        "pitot",
+	"weight/0.5":            "pitot",
+	"features/all":          "pitot",
+	"components/full":       "pitot",
+	"conformal/nonquantile": "pitot",
+	"baseline/pitot":        "pitot",
 }
 
 // Presets lists every preset name, sorted.

@@ -27,6 +27,24 @@ type twoTower[T nn.Float] struct {
 	W, P       int
 	wt, pt     *tower[T]
 	base, bias *nn.Param[T] // a (P) and b (W); nil without baseline
+	concurrent bool         // run the two towers on two goroutines
+}
+
+// SetConcurrent makes Prepare and Finish run the workload and platform
+// towers on two goroutines. The towers share nothing, so results are
+// identical either way; it helps when one run has the machine to itself.
+func (m *twoTower[T]) SetConcurrent(on bool) { m.concurrent = on }
+
+func (m *twoTower[T]) both(f, g func()) {
+	if !m.concurrent {
+		f()
+		g()
+		return
+	}
+	done := make(chan struct{})
+	go func() { g(); close(done) }()
+	f()
+	<-done
 }
 
 func newTwoTower[T nn.Float](c Config, side Side) *twoTower[T] {
@@ -69,10 +87,7 @@ func (m *twoTower[T]) SetBaseline(a, b []float64) {
 	}
 }
 
-func (m *twoTower[T]) Prepare() {
-	m.wt.forward()
-	m.pt.forward()
-}
+func (m *twoTower[T]) Prepare() { m.both(m.wt.forward, m.pt.forward) }
 
 func (m *twoTower[T]) act(g T) T {
 	if g < 0 && m.slope != 1 {
@@ -103,22 +118,6 @@ func (m *twoTower[T]) magnitude(w, p, k, n, t int) (x, v []T, kx, kv int) {
 	return xw.Data[k*xw.Cols+n*r : k*xw.Cols+(n+1)*r], xp.Data[p*xp.Cols+off : p*xp.Cols+off+r], k*xw.Cols + n*r, p*xp.Cols + off
 }
 
-func dot[T nn.Float](a, b []T) T {
-	var s T
-	b = b[:len(a)]
-	for i, x := range a {
-		s += x * b[i]
-	}
-	return s
-}
-
-func axpy[T nn.Float](alpha T, x, y []T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
-	}
-}
-
 func (m *twoTower[T]) Predict(smp Samples, out []T) {
 	r, s := m.r, m.s
 	xw, xp := m.wt.Out, m.pt.Out
@@ -132,14 +131,14 @@ func (m *twoTower[T]) Predict(smp Samples, out []T) {
 		prow := xp.Data[p*xp.Cols:]
 		for n := range m.heads {
 			x := xw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
-			y := c + dot(x, prow[:r])
+			y := c + nn.Dot(x, prow[:r])
 			if inter {
 				for t := range s {
-					S := dot(x, prow[r+t*r:r+(t+1)*r])
+					S := nn.Dot(x, prow[r+t*r:r+(t+1)*r])
 					var G T
 					for _, ks := range smp.Interferers {
 						a, b, _, _ := m.magnitude(w, p, ks[i], n, t)
-						G += dot(a, b)
+						G += nn.Dot(a, b)
 					}
 					y += S * m.act(G)
 				}
@@ -169,35 +168,32 @@ func (m *twoTower[T]) Backward(smp Samples, dout []T) {
 			}
 			x := xw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
 			dx := dxw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
-			axpy(g, prow[:r], dx)
-			axpy(g, x, dprow[:r])
+			nn.Axpy(g, prow[:r], dx)
+			nn.Axpy(g, x, dprow[:r])
 			if !inter {
 				continue
 			}
 			for t := range s {
 				vs := prow[r+t*r : r+(t+1)*r]
-				S := dot(x, vs)
+				S := nn.Dot(x, vs)
 				var G T
 				for _, ks := range smp.Interferers {
 					a, b, _, _ := m.magnitude(w, p, ks[i], n, t)
-					G += dot(a, b)
+					G += nn.Dot(a, b)
 				}
 				// y += S σ(G): dS = g σ(G), dG = g S σ'(G).
 				dS := g * m.act(G)
-				axpy(dS, vs, dx)
-				axpy(dS, x, dprow[r+t*r:r+(t+1)*r])
+				nn.Axpy(dS, vs, dx)
+				nn.Axpy(dS, x, dprow[r+t*r:r+(t+1)*r])
 				dG := g * S * m.dact(G)
 				for _, ks := range smp.Interferers {
 					a, b, ia, ib := m.magnitude(w, p, ks[i], n, t)
-					axpy(dG, b, dxw.Data[ia:ia+r])
-					axpy(dG, a, dxp.Data[ib:ib+r])
+					nn.Axpy(dG, b, dxw.Data[ia:ia+r])
+					nn.Axpy(dG, a, dxp.Data[ib:ib+r])
 				}
 			}
 		}
 	}
 }
 
-func (m *twoTower[T]) Finish() {
-	m.wt.backward()
-	m.pt.backward()
-}
+func (m *twoTower[T]) Finish() { m.both(m.wt.backward, m.pt.backward) }

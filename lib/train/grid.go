@@ -195,7 +195,7 @@ func (g Grid) one(ctx context.Context, data *Data, r Run, hooks Hooks) error {
 	if err != nil {
 		return err
 	}
-	res, err := Train(ctx, data, c, r, s, g.ResultsDir, hooks)
+	res, err := train(ctx, data, c, r, s, g.ResultsDir, hooks, max(g.Workers, 1) == 1)
 	if hooks.Done != nil {
 		hooks.Done(r, res, err)
 	}

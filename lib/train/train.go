@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -124,7 +125,9 @@ type active struct {
 	target []float32 // ln t, or t for the percent loss
 }
 
-func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits) (*trainer, error) {
+// newTrainer prepares a run. alone says the run has the machine to itself,
+// so that the model may use more than one core.
+func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, alone bool) (*trainer, error) {
 	cfg = cfg.Resolve()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -132,6 +135,9 @@ func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits) (
 	model, err := pitot.New[float32](cfg, data.Side)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := model.(interface{ SetConcurrent(bool) }); ok {
+		c.SetConcurrent(alone && runtime.GOMAXPROCS(0) > 1)
 	}
 	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}}
 	for i := range data.Objectives {
@@ -257,8 +263,20 @@ func (t *trainer) evaluate(part string, mape bool) (losses, mapes []float64, tot
 // Train runs one training run to completion, resuming from its checkpoint
 // under dir if one exists, and writes the result to run.ResultPath(dir).
 // Cancelling ctx stops at the next epoch boundary after checkpointing.
+//
+// Train assumes other runs share the machine (one core per run); TrainAlone
+// lets the run use two cores.
 func Train(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, dir string, hooks Hooks) (*Result, error) {
-	t, err := newTrainer(data, cfg, run, splits)
+	return train(ctx, data, cfg, run, splits, dir, hooks, false)
+}
+
+// TrainAlone is Train for a run that has the machine to itself.
+func TrainAlone(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, dir string, hooks Hooks) (*Result, error) {
+	return train(ctx, data, cfg, run, splits, dir, hooks, true)
+}
+
+func train(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, dir string, hooks Hooks, alone bool) (*Result, error) {
+	t, err := newTrainer(data, cfg, run, splits, alone)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,437 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// AVX2 kernels for float32: GELU, tanh, and the AdamaxW and Adam updates.
+// Each performs the same IEEE operations, in the same order, as the Go
+// loop it stands for (geluForwardGo, geluBackwardGo, tanh32, adamaxwGo,
+// adamGo), with no fused multiply-add, on 8 elements at a time, so that
+// both give identical results (TestKernels). Where Go clamps with
+// "if z < c { z = c }", MAXPS and MINPS take z as their second source so
+// that a NaN passes through as it does in Go.
+
+#define CONST8(name, bits) \
+	DATA name<>+0(SB)/4, bits \
+	DATA name<>+4(SB)/4, bits \
+	DATA name<>+8(SB)/4, bits \
+	DATA name<>+12(SB)/4, bits \
+	DATA name<>+16(SB)/4, bits \
+	DATA name<>+20(SB)/4, bits \
+	DATA name<>+24(SB)/4, bits \
+	DATA name<>+28(SB)/4, bits \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
+CONST8(geluMin, $0xc1200000)   // -10
+CONST8(geluMax, $0x41200000)   // 10
+CONST8(geluA, $0x3d372713)     // 0.044715
+CONST8(geluA3, $0x3e095d4f)    // 3·0.044715
+CONST8(geluM2C, $0xbfcc422a)   // -2·√(2/π)
+CONST8(gelu2C, $0x3fcc422a)    // 2·√(2/π)
+CONST8(expMin, $0xc2ae0000)    // -87
+CONST8(expMax, $0x42ae0000)    // 87
+CONST8(log2e, $0x3fb8aa3b)     // log2(e)
+CONST8(roundBias, $0x4b400000) // 1.5·2^23
+CONST8(ln2Hi, $0x3f318000)     // 0.693359375
+CONST8(ln2Lo, $0xb95e8083)     // -2.12194440e-4
+CONST8(expP0, $0x39506967)     // 1.9875691500e-4
+CONST8(expP1, $0x3ab743ce)     // 1.3981999507e-3
+CONST8(expP2, $0x3c088908)     // 8.3334519073e-3
+CONST8(expP3, $0x3d2aa9c1)     // 4.1665795894e-2
+CONST8(expP4, $0x3e2aaaaa)     // 1.6666665459e-1
+CONST8(expP5, $0x3f000000)     // 5.0000001201e-1
+CONST8(one, $0x3f800000)       // 1
+CONST8(bias127, $0x0000007f)   // 127 (int32)
+CONST8(absMask, $0x7fffffff)   // clears the sign bit
+CONST8(signMask, $0x80000000)  // keeps only the sign bit
+CONST8(two, $0x40000000)       // 2
+CONST8(tanhCut, $0x3f200000)   // 0.625
+CONST8(tanhC0, $0xbbbaf0ea)    // -5.70498872745e-3
+CONST8(tanhC1, $0x3ca9134e)    // 2.06390887954e-2
+CONST8(tanhC2, $0x3d5c1e2d)    // 5.37397155531e-2 (subtracted)
+CONST8(tanhC3, $0x3e088393)    // 1.33314422036e-1
+CONST8(tanhC4, $0x3eaaaa99)    // 3.33332819422e-1 (subtracted)
+
+// EXP32 computes Y4 = exp32(Y1) (activation.go). It uses Y1-Y4 and Y15.
+#define EXP32 \
+	VMOVUPS expMin<>(SB), Y15 \
+	VMAXPS  Y1, Y15, Y1 \
+	VMOVUPS expMax<>(SB), Y15 \
+	VMINPS  Y1, Y15, Y1 \
+	VMULPS  log2e<>(SB), Y1, Y2 \
+	VADDPS  roundBias<>(SB), Y2, Y2 \
+	VPSUBD  roundBias<>(SB), Y2, Y3 \
+	VSUBPS  roundBias<>(SB), Y2, Y2 \
+	VMULPS  ln2Hi<>(SB), Y2, Y4 \
+	VSUBPS  Y4, Y1, Y1 \
+	VMULPS  ln2Lo<>(SB), Y2, Y4 \
+	VSUBPS  Y4, Y1, Y1 \
+	VMULPS  expP0<>(SB), Y1, Y4 \
+	VADDPS  expP1<>(SB), Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VADDPS  expP2<>(SB), Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VADDPS  expP3<>(SB), Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VADDPS  expP4<>(SB), Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VADDPS  expP5<>(SB), Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VMULPS  Y1, Y4, Y4 \
+	VADDPS  Y1, Y4, Y4 \
+	VADDPS  one<>(SB), Y4, Y4 \
+	VPADDD  bias127<>(SB), Y3, Y3 \
+	VPSLLD  $23, Y3, Y3 \
+	VMULPS  Y3, Y4, Y4
+
+// GELUEXP computes Y4 = exp32(−2·√(2/π)·(v + 0.044715v³)) for v in Y0.
+// It uses Y1-Y4 and Y15.
+#define GELUEXP \
+	VMULPS  geluA<>(SB), Y0, Y1 \
+	VMULPS  Y0, Y1, Y1 \
+	VMULPS  Y0, Y1, Y1 \
+	VADDPS  Y1, Y0, Y1 \
+	VMULPS  geluM2C<>(SB), Y1, Y1 \
+	EXP32
+
+// func geluForwardAVX2(x, y, e *float32, blocks int)
+// y = x/(1+exp32(−2u)) for max(x, −10); e = exp32(−2u) if e != nil.
+TEXT ·geluForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ e+16(FP), DX
+	MOVQ blocks+24(FP), CX
+	TESTQ CX, CX
+	JZ   fdone
+
+floop:
+	VMOVUPS (SI), Y0
+	VMOVUPS geluMin<>(SB), Y15
+	VMAXPS  Y0, Y15, Y0
+	GELUEXP
+	VADDPS  one<>(SB), Y4, Y5
+	VDIVPS  Y5, Y0, Y6
+	VMOVUPS Y6, (DI)
+	TESTQ   DX, DX
+	JZ      fnoe
+	VMOVUPS Y4, (DX)
+	ADDQ    $32, DX
+
+fnoe:
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  floop
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX2(x, e, dy, dx *float32, blocks int)
+// dx = dy·s·(1 + v·(e·s)·2u′) with v = clamp(x, −10, 10), s = 1/(1+e);
+// e is recomputed from v when nil.
+TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ e+8(FP), DX
+	MOVQ dy+16(FP), R8
+	MOVQ dx+24(FP), DI
+	MOVQ blocks+32(FP), CX
+	TESTQ CX, CX
+	JZ   bdone
+
+bloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS geluMin<>(SB), Y15
+	VMAXPS  Y0, Y15, Y0
+	VMOVUPS geluMax<>(SB), Y15
+	VMINPS  Y0, Y15, Y0
+	TESTQ   DX, DX
+	JZ      bexp
+	VMOVUPS (DX), Y4
+	ADDQ    $32, DX
+	JMP     bhave
+
+bexp:
+	GELUEXP
+
+bhave:
+	VMOVUPS one<>(SB), Y6
+	VADDPS  Y6, Y4, Y5
+	VDIVPS  Y5, Y6, Y6
+	VMULPS  geluA3<>(SB), Y0, Y7
+	VMULPS  Y0, Y7, Y7
+	VADDPS  one<>(SB), Y7, Y7
+	VMULPS  gelu2C<>(SB), Y7, Y7
+	VMULPS  Y6, Y4, Y8
+	VMULPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VADDPS  one<>(SB), Y8, Y8
+	VMOVUPS (R8), Y9
+	VMULPS  Y6, Y9, Y9
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS Y9, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bloop
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(x, y *float32, blocks int)
+// y = tanh32(x): both of tanh32's branches, blended on |x| > 0.625.
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ blocks+16(FP), CX
+	TESTQ CX, CX
+	JZ   tdone
+
+tloop:
+	VMOVUPS (SI), Y0
+	VANDPS  absMask<>(SB), Y0, Y5
+	VADDPS  Y5, Y5, Y1
+	EXP32
+	VADDPS  one<>(SB), Y4, Y4
+	VMOVUPS two<>(SB), Y6
+	VDIVPS  Y4, Y6, Y6
+	VMOVUPS one<>(SB), Y7
+	VSUBPS  Y6, Y7, Y7
+	VANDPS  signMask<>(SB), Y0, Y8
+	VORPS   Y8, Y7, Y7
+	VMULPS  Y0, Y0, Y9
+	VMULPS  tanhC0<>(SB), Y9, Y10
+	VADDPS  tanhC1<>(SB), Y10, Y10
+	VMULPS  Y9, Y10, Y10
+	VSUBPS  tanhC2<>(SB), Y10, Y10
+	VMULPS  Y9, Y10, Y10
+	VADDPS  tanhC3<>(SB), Y10, Y10
+	VMULPS  Y9, Y10, Y10
+	VSUBPS  tanhC4<>(SB), Y10, Y10
+	VMULPS  Y9, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VADDPS  Y0, Y10, Y10
+	VCMPPS  $0x1e, tanhCut<>(SB), Y5, Y11
+	VBLENDVPS Y11, Y7, Y10, Y10
+	VMOVUPS Y10, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  tloop
+
+tdone:
+	VZEROUPPER
+	RET
+
+// func adamaxwAVX2(x, grad, m, u *float32, blocks int, b1, c1, b2, eps, lr, wd, bc float32)
+// m = b1·m + c1·g; u = max(b2·u, |g| + eps); x = x − lr·((m/bc)/u + wd·x).
+TEXT ·adamaxwAVX2(SB), NOSPLIT, $0-68
+	MOVQ x+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ u+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	TESTQ CX, CX
+	JZ   xdone
+	VBROADCASTSS b1+40(FP), Y10
+	VBROADCASTSS c1+44(FP), Y11
+	VBROADCASTSS b2+48(FP), Y12
+	VBROADCASTSS eps+52(FP), Y13
+	VBROADCASTSS lr+56(FP), Y14
+	VBROADCASTSS wd+60(FP), Y15
+	VBROADCASTSS bc+64(FP), Y9
+	VMOVUPS absMask<>(SB), Y8
+
+xloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VMULPS  Y10, Y1, Y1
+	VMULPS  Y11, Y0, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R8)
+	VANDPS  Y8, Y0, Y3
+	VADDPS  Y13, Y3, Y3
+	VMOVUPS (R9), Y4
+	VMULPS  Y12, Y4, Y4
+	VMAXPS  Y4, Y3, Y4
+	VMOVUPS Y4, (R9)
+	VDIVPS  Y9, Y1, Y5
+	VDIVPS  Y4, Y5, Y5
+	VMOVUPS (DI), Y6
+	VMULPS  Y15, Y6, Y7
+	VADDPS  Y7, Y5, Y5
+	VMULPS  Y14, Y5, Y5
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  xloop
+
+xdone:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(x, grad, m, v *float32, blocks int, b1, c1, b2, c2, eps, lr, bc1, bc2 float32)
+// m = b1·m + c1·g; v = b2·v + (c2·g)·g; x = x − (lr·(m/bc1))/(√(v/bc2) + eps).
+TEXT ·adamAVX2(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ blocks+32(FP), CX
+	TESTQ CX, CX
+	JZ   adone
+	VBROADCASTSS b1+40(FP), Y8
+	VBROADCASTSS c1+44(FP), Y9
+	VBROADCASTSS b2+48(FP), Y10
+	VBROADCASTSS c2+52(FP), Y11
+	VBROADCASTSS eps+56(FP), Y12
+	VBROADCASTSS lr+60(FP), Y13
+	VBROADCASTSS bc1+64(FP), Y14
+	VBROADCASTSS bc2+68(FP), Y15
+
+aloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VMULPS  Y8, Y1, Y1
+	VMULPS  Y9, Y0, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (R8)
+	VMOVUPS (R9), Y3
+	VMULPS  Y10, Y3, Y3
+	VMULPS  Y11, Y0, Y4
+	VMULPS  Y0, Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (R9)
+	VDIVPS  Y14, Y1, Y5
+	VMULPS  Y13, Y5, Y5
+	VDIVPS  Y15, Y3, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  Y12, Y6, Y6
+	VDIVPS  Y6, Y5, Y5
+	VMOVUPS (DI), Y7
+	VSUBPS  Y5, Y7, Y7
+	VMOVUPS Y7, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  aloop
+
+adone:
+	VZEROUPPER
+	RET
+
+// func rowDotsAVX2(a, b, out *float32, rows, cols int)
+// out[i] = ⟨a.Row(i), b.Row(i)⟩ for cols a positive multiple of 8, summed
+// in 8 lanes and reduced as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), as dot.
+TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ out+16(FP), DI
+	MOVQ rows+24(FP), CX
+	MOVQ cols+32(FP), R8
+	SHRQ $3, R8
+	TESTQ CX, CX
+	JZ   ddone
+
+drow:
+	VXORPS Y0, Y0, Y0
+	MOVQ   R8, R9
+
+dchunk:
+	VMOVUPS (SI), Y1
+	VMULPS  (DX), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    R9
+	JNZ     dchunk
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS  X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS  X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS  X1, X0, X0
+	VMOVSS  X0, (DI)
+	ADDQ    $4, DI
+	DECQ    CX
+	JNZ     drow
+
+ddone:
+	VZEROUPPER
+	RET
+
+// func rowAxpyAVX2(alpha, x, y *float32, rows, cols int)
+// y.Row(i) += alpha[i]·x.Row(i) for cols a positive multiple of 8.
+TEXT ·rowAxpyAVX2(SB), NOSPLIT, $0-40
+	MOVQ alpha+0(FP), R10
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ rows+24(FP), CX
+	MOVQ cols+32(FP), R8
+	SHRQ $3, R8
+	TESTQ CX, CX
+	JZ   adone2
+
+arow:
+	VBROADCASTSS (R10), Y0
+	MOVQ R8, R9
+
+achunk:
+	VMULPS  (SI), Y0, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    R9
+	JNZ     achunk
+	ADDQ    $4, R10
+	DECQ    CX
+	JNZ     arow
+
+adone2:
+	VZEROUPPER
+	RET
+
+// func scatterAddAVX2(src, dst *float32, idx *int, rows, cols int)
+// dst.Row(idx[i]) += src.Row(i) for cols a positive multiple of 8; the
+// indices are checked by the caller.
+TEXT ·scatterAddAVX2(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DX
+	MOVQ idx+16(FP), R10
+	MOVQ rows+24(FP), CX
+	MOVQ cols+32(FP), R8
+	MOVQ R8, R11
+	SHLQ $2, R11
+	SHRQ $3, R8
+	TESTQ CX, CX
+	JZ   sdone
+
+srow:
+	MOVQ (R10), DI
+	IMULQ R11, DI
+	ADDQ DX, DI
+	MOVQ R8, R9
+
+schunk:
+	VMOVUPS (SI), Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    R9
+	JNZ     schunk
+	ADDQ    $8, R10
+	DECQ    CX
+	JNZ     srow
+
+sdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,127 @@
+//go:build ignore
+
+// Bench measures the training engine and writes BENCHMARKS.md: one line
+// `bench <name> <value> <unit>` per measurement on stdout, and the same
+// table with the machine, BLAS and date in BENCHMARKS.md.
+//
+//	go run -tags openblas scripts/bench.go    (make bench)
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/paperlab/paperlab/lib/backend"
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+	"github.com/paperlab/paperlab/lib/repo"
+	"github.com/paperlab/paperlab/lib/train"
+)
+
+type row struct {
+	name, unit, note string
+	value            float64
+}
+
+var rows []row
+
+func report(name string, value float64, unit, note string) {
+	rows = append(rows, row{name, unit, note, value})
+	fmt.Printf("bench %s %.4g %s\n", name, value, unit)
+}
+
+func main() {
+	root, err := repo.Root()
+	check(err)
+	p, err := dataset.LoadPitot(filepath.Join(root, "data", "pitot"))
+	check(err)
+	data := train.Prepare(p)
+	splits, err := dataset.NewSplits(p, 0.9, 0, dataset.DefaultSplitSeed)
+	check(err)
+	workers := runtime.GOMAXPROCS(0)
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+	cfg, _ := pitot.Preset("pitot")
+	d, err := train.StepTime(data, cfg, splits, 50, 500)
+	check(err)
+	report("pitot-step", ms(d), "ms", "default Pitot, mf + if2 objectives, 512 samples each, AdamaxW, one replicate")
+	r5, err := train.ReplicateStepTime(data, cfg, splits, 5, workers, 300)
+	check(err)
+	report("pitot-step-r5", ms(r5), "ms", fmt.Sprintf("wall time per replicate-step, 5 replicates on %d workers", workers))
+
+	mono, _ := pitot.Preset("baseline/monolith")
+	dm, err := train.StepTime(data, mono, splits, 5, 40)
+	check(err)
+	report("monolith-step", ms(dm), "ms", "Monolith (Neural Network) baseline, one replicate")
+	att, _ := pitot.Preset("baseline/attention")
+	da, err := train.StepTime(data, att, splits, 5, 40)
+	check(err)
+	report("attention-step", ms(da), "ms", "Attention baseline, one replicate")
+
+	// Paper grid: every preset x 9 levels x 5 replicates x 20,000 steps. The
+	// Pitot family is projected from each preset's own step time, scaled by
+	// the parallel efficiency measured above.
+	eff := float64(r5) / float64(d)
+	var family, nn float64
+	for _, name := range pitot.Presets() {
+		c, _ := pitot.Preset(name)
+		c = c.Resolve()
+		runs := float64(len(dataset.Levels) * 5 * c.Train.Steps)
+		switch c.Kind {
+		case pitot.KindMonolith:
+			nn += runs * float64(dm) / float64(workers)
+		case pitot.KindAttention:
+			nn += runs * float64(da) / float64(workers)
+		default:
+			t, err := train.StepTime(data, c, splits, 10, 60)
+			check(err)
+			family += runs * float64(t) * eff
+		}
+	}
+	report("pitot-grid-hours", family/float64(time.Hour), "h", "30 Pitot-family presets x 9 levels x 5 replicates x 20,000 steps, projected")
+	report("baselines-grid-hours", nn/float64(time.Hour), "h", "Monolith + Attention x 9 levels x 5 replicates x 20,000 steps, projected")
+	check(write(filepath.Join(root, "BENCHMARKS.md"), workers))
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func write(path string, workers int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (scripts/bench.go) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	blas := backend.Name()
+	if c := backend.Core(); c != "" {
+		blas += " (" + c + " kernels)"
+	}
+	fmt.Fprintf(&b, "- machine: %s, %d cores used (GOMAXPROCS), %s/%s\n- Go: %s\n- BLAS: %s\n\n",
+		cpuModel(), workers, runtime.GOOS, runtime.GOARCH, runtime.Version(), blas)
+	b.WriteString("| benchmark | value | unit | what |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", r.name, r.value, r.unit, r.note)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
