@@ -63,28 +63,40 @@ func main() {
 	check(err)
 	report("attention-step", ms(da), "ms", "Attention baseline, one replicate")
 
-	// Paper grid: every preset x 9 levels x 5 replicates x 20,000 steps. The
-	// Pitot family is projected from each preset's own step time, scaled by
-	// the parallel efficiency measured above.
+	// Grids are projected from each preset's own step time, times the
+	// replicate-step / step ratio measured above (how well runs share the
+	// cores), for the Monolith and Attention baselines too.
 	eff := float64(r5) / float64(d)
-	var family, nn float64
+	step := map[string]float64{}
 	for _, name := range pitot.Presets() {
 		c, _ := pitot.Preset(name)
-		c = c.Resolve()
-		runs := float64(len(dataset.Levels) * 5 * c.Train.Steps)
-		switch c.Kind {
+		switch c.Resolve().Kind {
 		case pitot.KindMonolith:
-			nn += runs * float64(dm) / float64(workers)
+			step[name] = float64(dm) * eff
 		case pitot.KindAttention:
-			nn += runs * float64(da) / float64(workers)
+			step[name] = float64(da) * eff
 		default:
 			t, err := train.StepTime(data, c, splits, 10, 60)
 			check(err)
-			family += runs * float64(t) * eff
+			step[name] = float64(t) * eff
 		}
 	}
-	report("pitot-grid-hours", family/float64(time.Hour), "h", "30 Pitot-family presets x 9 levels x 5 replicates x 20,000 steps, projected")
-	report("baselines-grid-hours", nn/float64(time.Hour), "h", "Monolith + Attention x 9 levels x 5 replicates x 20,000 steps, projected")
+	project := func(prof train.Profile, nn bool) time.Duration {
+		var total float64
+		for _, name := range pitot.Presets() {
+			c, _ := pitot.Preset(name)
+			c = prof.Apply(c).Resolve()
+			isNN := c.Kind == pitot.KindMonolith || c.Kind == pitot.KindAttention
+			if isNN == nn {
+				total += float64(len(prof.Levels)*prof.Replicates*c.Train.Steps) * step[name]
+			}
+		}
+		return time.Duration(total)
+	}
+	paper, quick := train.Profiles["paper"], train.Profiles["quick"]
+	report("pitot-grid-hours", project(paper, false).Hours(), "h", "paper profile: 30 Pitot-family presets x 9 levels x 5 replicates x 20,000 steps, projected")
+	report("baselines-grid-hours", project(paper, true).Hours(), "h", "paper profile: Monolith + Attention x 9 levels x 5 replicates x 20,000 steps, projected")
+	report("quick-grid-minutes", (project(quick, false) + project(quick, true)).Minutes(), "min", "quick profile: all 32 presets, projected")
 	check(write(filepath.Join(root, "BENCHMARKS.md"), workers))
 }
 

@@ -37,6 +37,7 @@ func main() {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "runs trained in parallel")
 	results := flag.String("results", "", "results directory (default results/<profile>)")
 	levels := flag.String("levels", "", "comma-separated data levels, overriding the profile's (e.g. 0.9)")
+	bugCompat := flag.Bool("bug-compat-if-index", false, "use the original code's interference indexing (results go to results/<profile>-bugcompat)")
 	list := flag.Bool("list", false, "list the presets and exit")
 	flag.Parse()
 
@@ -63,6 +64,10 @@ func main() {
 	check(err)
 	g := train.Grid{Presets: names, Profile: prof, Workers: *workers,
 		ResultsDir: filepath.Join(root, "results", prof.Name), SplitsDir: filepath.Join(root, "splits")}
+	if *bugCompat {
+		g.BugCompatIFIndex = true
+		g.ResultsDir += "-bugcompat"
+	}
 	if *results != "" {
 		g.ResultsDir = *results
 	}

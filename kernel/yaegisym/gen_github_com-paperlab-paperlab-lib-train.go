@@ -20,17 +20,19 @@ func init() {
 		"ReadResult":        reflect.ValueOf(train.ReadResult),
 		"ReplicateStepTime": reflect.ValueOf(train.ReplicateStepTime),
 		"StepTime":          reflect.ValueOf(train.StepTime),
+		"Summarize":         reflect.ValueOf(train.Summarize),
 		"Train":             reflect.ValueOf(train.Train),
 		"TrainAlone":        reflect.ValueOf(train.TrainAlone),
 
 		// type definitions
-		"Data":      reflect.ValueOf((*train.Data)(nil)),
-		"Grid":      reflect.ValueOf((*train.Grid)(nil)),
-		"Hooks":     reflect.ValueOf((*train.Hooks)(nil)),
-		"Objective": reflect.ValueOf((*train.Objective)(nil)),
-		"Profile":   reflect.ValueOf((*train.Profile)(nil)),
-		"Progress":  reflect.ValueOf((*train.Progress)(nil)),
-		"Result":    reflect.ValueOf((*train.Result)(nil)),
-		"Run":       reflect.ValueOf((*train.Run)(nil)),
+		"Data":        reflect.ValueOf((*train.Data)(nil)),
+		"Grid":        reflect.ValueOf((*train.Grid)(nil)),
+		"Hooks":       reflect.ValueOf((*train.Hooks)(nil)),
+		"MAPESummary": reflect.ValueOf((*train.MAPESummary)(nil)),
+		"Objective":   reflect.ValueOf((*train.Objective)(nil)),
+		"Profile":     reflect.ValueOf((*train.Profile)(nil)),
+		"Progress":    reflect.ValueOf((*train.Progress)(nil)),
+		"Result":      reflect.ValueOf((*train.Result)(nil)),
+		"Run":         reflect.ValueOf((*train.Run)(nil)),
 	}
 }

@@ -4,7 +4,8 @@ package backend
 
 const name = "gonum (pure Go)"
 
-// SetThreads does nothing for gonum's BLAS, which is single-threaded.
+// SetThreads does nothing for gonum's BLAS, which picks its own
+// parallelism (goroutines for large products).
 func SetThreads(n int) {}
 
 // Core returns "" for gonum's BLAS.

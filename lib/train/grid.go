@@ -33,7 +33,7 @@ type Profile struct {
 // grid whose Pitot figures finish in minutes on 2 cores.
 var Profiles = map[string]Profile{
 	"paper": {Name: "paper", Levels: dataset.Levels, Replicates: 5},
-	"quick": {Name: "quick", Levels: []float64{0.1, 0.3, 0.5, 0.7, 0.9}, Replicates: 3, Steps: 2000, NNSteps: 400, ValEvery: 100},
+	"quick": {Name: "quick", Levels: []float64{0.1, 0.5, 0.9}, Replicates: 3, Steps: 2000, NNSteps: 400, ValEvery: 100},
 }
 
 // DefaultProfile is used when PAPERLAB_PROFILE is unset.
@@ -81,6 +81,9 @@ type Grid struct {
 	Workers    int    // parallel runs; 0 means 1
 	ResultsDir string // where results go, e.g. results/<profile>
 	SplitsDir  string // where splits are, e.g. splits/
+	// BugCompatIFIndex trains every preset with the original code's
+	// interference indexing (pitot.Config.BugCompatIFIndex).
+	BugCompatIFIndex bool
 }
 
 // Runs lists the grid's runs in a fixed order (preset, level, replicate),
@@ -118,6 +121,7 @@ func (g Grid) Config(preset string) (pitot.Config, error) {
 	if err != nil {
 		return c, err
 	}
+	c.BugCompatIFIndex = c.BugCompatIFIndex || g.BugCompatIFIndex
 	return g.Profile.Apply(c).Resolve(), nil
 }
 

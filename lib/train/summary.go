@@ -1,0 +1,105 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MAPESummary aggregates the test MAPE of one preset at one level over its
+// finished replicates.
+type MAPESummary struct {
+	Preset   string
+	Level    float64
+	Runs     int
+	MAPE     map[string]float64 // mean over replicates, per objective
+	SE2      map[string]float64 // 2 standard errors (sample sd / sqrt(n)), as the paper's error bars
+	Seconds  float64            // mean training time per run
+	BestStep float64            // mean step of the best validation loss
+}
+
+// Summarize reads every finished run of a preset under dir
+// (dir/<preset>/<level>/<replicate>.npz) and aggregates each level.
+func Summarize(dir, preset string) ([]MAPESummary, error) {
+	base := filepath.Join(dir, filepath.FromSlash(preset))
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return nil, err
+	}
+	var out []MAPESummary
+	for _, e := range entries {
+		level, err := strconv.ParseFloat(e.Name(), 64)
+		if !e.IsDir() || err != nil {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(base, e.Name(), "*.npz"))
+		s := MAPESummary{Preset: preset, Level: level, MAPE: map[string]float64{}, SE2: map[string]float64{}}
+		vals := map[string][]float64{}
+		for _, f := range files {
+			if strings.HasSuffix(f, ".ckpt.npz") {
+				continue
+			}
+			r, err := ReadResult(f)
+			if err != nil {
+				return nil, err
+			}
+			s.Runs++
+			s.Seconds += r.Seconds
+			s.BestStep += float64(r.BestStep)
+			for o, v := range r.TestMAPE {
+				vals[o] = append(vals[o], v)
+			}
+		}
+		if s.Runs == 0 {
+			continue
+		}
+		s.Seconds /= float64(s.Runs)
+		s.BestStep /= float64(s.Runs)
+		for o, v := range vals {
+			s.MAPE[o], s.SE2[o] = meanSE2(v)
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b MAPESummary) int { return cmpFloat(a.Level, b.Level) })
+	return out, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// meanSE2 returns the mean and twice the standard error (sample standard
+// deviation with ddof 1, over sqrt(n)); the error is 0 for one value.
+func meanSE2(v []float64) (mean, se2 float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	if len(v) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, 2 * math.Sqrt(ss/float64(len(v)-1)) / math.Sqrt(float64(len(v)))
+}
+
+// String formats a summary line: "pitot @0.9 (5 runs): mf 5.41 ± 0.06 %, ...".
+func (s MAPESummary) String() string {
+	var parts []string
+	for _, o := range sortedKeys(s.MAPE) {
+		parts = append(parts, fmt.Sprintf("%s %.2f ± %.2f %%", o, 100*s.MAPE[o], 100*s.SE2[o]))
+	}
+	return fmt.Sprintf("%s @%g (%d runs, %.0f s each, best step %.0f): test MAPE %s", s.Preset, s.Level, s.Runs, s.Seconds, s.BestStep, strings.Join(parts, ", "))
+}
