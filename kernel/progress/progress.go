@@ -42,7 +42,7 @@ func Notebook(label string, total float64) *Bar {
 	b := &Bar{Label: label, Total: total, start: time.Now(), draw: (*Bar).drawHTML}
 	if gonbui.IsNotebook {
 		b.htmlID = "progress-" + gonbui.UniqueID()
-		gonbui.UpdateHTML(b.htmlID, b.html())
+		gonbui.UpdateHTML(b.htmlID, b.html(false))
 	}
 	return b
 }
@@ -122,16 +122,22 @@ func (b *Bar) drawTerminal(final bool) {
 	fmt.Fprintf(b.out, "\r%s%s%s", line, pad, end)
 }
 
-func (b *Bar) html() string {
+// html renders the bar; the final rendering leaves out times, so that an
+// executed notebook is the same on every run.
+func (b *Bar) html(final bool) string {
+	status := b.status()
+	if final {
+		status = fmt.Sprintf("%s %3.0f%%  %s", b.Label, 100*b.frac(), b.note)
+	}
 	return fmt.Sprintf(`<div style="font-family:monospace"><progress value="%.4f" max="1" style="width:240px"></progress> %s</div>`,
-		b.frac(), htmlEscape(b.status()))
+		b.frac(), htmlEscape(strings.TrimSpace(status)))
 }
 
 func (b *Bar) drawHTML(final bool) {
 	if b.htmlID == "" {
 		return
 	}
-	gonbui.UpdateHTML(b.htmlID, b.html())
+	gonbui.UpdateHTML(b.htmlID, b.html(final))
 	if final {
 		gonbui.Sync()
 	}

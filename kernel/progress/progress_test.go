@@ -29,3 +29,13 @@ func TestTerminal(t *testing.T) {
 	nb.Add(1, "")
 	nb.Finish("")
 }
+
+func TestHTML(t *testing.T) {
+	b := &Bar{Label: "train", Total: 4}
+	b.done, b.note = 4, "all <runs> done"
+	got := b.html(true)
+	want := `<div style="font-family:monospace"><progress value="1.0000" max="1" style="width:240px"></progress> train 100%  all &lt;runs&gt; done</div>`
+	if got != want {
+		t.Errorf("final HTML\n got %s\nwant %s", got, want)
+	}
+}
