@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -473,6 +474,7 @@ func (r *Result) write(path string) error {
 	w.Write("level", []float64{r.Run.Level})
 	w.Write("replicate", []int64{int64(r.Run.Replicate)})
 	w.Write("backend", []string{r.Backend})
+	w.Write("config", []string{string(r.Config.JSON())})
 	for _, o := range sortedKeys(r.TestMAPE) {
 		w.Write("test_mape_"+o, []float64{r.TestMAPE[o]})
 	}
@@ -517,6 +519,11 @@ func ReadResult(path string) (*Result, error) {
 	}
 	if v, _, err := f.Strings("backend"); err == nil {
 		r.Backend = v[0]
+	}
+	if v, _, err := f.Strings("config"); err == nil {
+		if err := json.Unmarshal([]byte(v[0]), &r.Config); err != nil {
+			return nil, &npz.Error{File: path, Key: "config", Err: err}
+		}
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,6 +132,29 @@ func TestGrid(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(g.ResultsDir, "pitot", "config.json")); err != nil {
 		t.Error(err)
 	}
+	// Predictions of the restored model reproduce the recorded test MAPE (to
+	// 1e-6: training computes it against float32 ln t, Predict in float64).
+	run := Run{Preset: "pitot", Level: 0.5, Replicate: 1}
+	res, err := ReadResult(run.ResultPath(g.ResultsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, test, cfg, err := RunParts(data, g.ResultsDir, g.SplitsDir, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.Steps != 20 || res.Config.Train.Steps != 20 {
+		t.Errorf("config read back with %d steps", cfg.Train.Steps)
+	}
+	var ape float64
+	mf := test["mf"]
+	for i, y := range mf.Y {
+		ape += math.Abs(math.Exp(y-mf.Heads[0][i]) - 1)
+	}
+	if got, want := ape/float64(len(mf.Y)), res.TestMAPE["mf"]; math.Abs(got-want) > 1e-6*want {
+		t.Errorf("restored model's test MAPE %v, recorded %v", got, want)
+	}
+
 	g.Profile.Steps = 30
 	if err := g.Execute(context.Background(), data, Hooks{}); err == nil {
 		t.Error("a grid with another configuration wrote into the same results")

@@ -1,0 +1,93 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+)
+
+// Restore rebuilds the model of a finished run with its best parameters.
+func Restore(data *Data, r *Result) (pitot.Model[float32], error) {
+	m, err := pitot.New[float32](r.Config, data.Side)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string][]float32{}
+	for _, p := range r.Params.List {
+		have[p.Name] = p.Data
+	}
+	for _, p := range m.Params().List {
+		v, ok := have[p.Name]
+		if !ok || len(v) != len(p.Data) {
+			return nil, fmt.Errorf("train: result of %s lacks parameter %s of the configured model", r.Run, p.Name)
+		}
+		copy(p.Data, v)
+	}
+	m.Prepare()
+	return m, nil
+}
+
+// Part is the labels and per-head predictions of one objective on one part
+// (validation or test) of a split, in the model's domain: ln t, or t for
+// the naive-loss ablation.
+type Part struct {
+	Y     []float64
+	Heads [][]float64 // [head][sample]
+}
+
+// Predict evaluates a prepared model on the observations idx of objective
+// o, batch samples at a time (at most the configured batch size).
+func Predict(m pitot.Model[float32], cfg pitot.Config, o *Objective, idx []int, batch int) Part {
+	h := m.Heads()
+	p := Part{Y: make([]float64, len(idx)), Heads: make([][]float64, h)}
+	for j := range p.Heads {
+		p.Heads[j] = make([]float64, len(idx))
+	}
+	out := make([]float32, h*batch)
+	var smp pitot.Samples
+	for lo := 0; lo < len(idx); lo += batch {
+		chunk := idx[lo:min(lo+batch, len(idx))]
+		n := len(chunk)
+		s := gather(o.All, chunk, &smp)
+		m.Predict(s, out[:h*n])
+		for i, k := range chunk {
+			if cfg.Loss == pitot.LossPercent {
+				p.Y[lo+i] = o.Runtime[k]
+			} else {
+				p.Y[lo+i] = math.Log(o.Runtime[k])
+			}
+			for j := range h {
+				p.Heads[j][lo+i] = float64(out[j*n+i])
+			}
+		}
+	}
+	return p
+}
+
+// RunParts loads a finished run and returns, per objective, its validation
+// and test predictions.
+func RunParts(data *Data, resultsDir, splitsDir string, run Run) (val, test map[string]Part, cfg pitot.Config, err error) {
+	r, err := ReadResult(run.ResultPath(resultsDir))
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	r.Run = run
+	m, err := Restore(data, r)
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	s, err := dataset.ReadSplits(dataset.SplitPath(splitsDir, run.Level, run.Replicate), data.Pitot)
+	if err != nil {
+		return nil, nil, cfg, err
+	}
+	val, test = map[string]Part{}, map[string]Part{}
+	for i := range data.Objectives {
+		o := &data.Objectives[i]
+		sp := s.Objectives[o.Name]
+		val[o.Name] = Predict(m, r.Config, o, sp.Val, r.Config.Train.BatchSize)
+		test[o.Name] = Predict(m, r.Config, o, sp.Test, r.Config.Train.BatchSize)
+	}
+	return val, test, r.Config, nil
+}
