@@ -254,3 +254,34 @@ func TestFloat32(t *testing.T) {
 		}
 	}
 }
+
+func TestEmbeddings(t *testing.T) {
+	m, _ := New[float32](smallConfig(Config{}), testSide())
+	m.Init(rand.New(rand.NewPCG(1, 1)))
+	m.Prepare()
+	e, ok := EmbeddingsOf(m)
+	if !ok || len(e.Xw) != 6 || len(e.Xw[0]) != 3 || len(e.Xp) != 4 || len(e.Vs[0]) != 6 || len(e.Vg[0]) != 6 {
+		t.Fatalf("embeddings %+v", e)
+	}
+	// The prediction of an mf sample is the baseline (0 here) plus <X_w, X_p>.
+	out := make([]float32, 1)
+	m.Predict(Samples{Workload: []int{2}, Platform: []int{1}}, out)
+	var want float32
+	for i := range 3 {
+		want += e.Xw[2][i] * e.Xp[1][i]
+	}
+	if math.Abs(float64(out[0]-want)) > 1e-6 {
+		t.Errorf("prediction %v, <X_w, X_p> = %v", out[0], want)
+	}
+	if _, ok := EmbeddingsOf(mustNew(t, Config{Kind: KindMonolith})); ok {
+		t.Error("Monolith has embeddings")
+	}
+}
+
+func mustNew(t *testing.T, c Config) Model[float32] {
+	m, err := New[float32](smallConfig(c), testSide())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

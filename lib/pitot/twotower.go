@@ -197,3 +197,38 @@ func (m *twoTower[T]) Backward(smp Samples, dout []T) {
 }
 
 func (m *twoTower[T]) Finish() { m.both(m.wt.backward, m.pt.backward) }
+
+// Embeddings are the learned representations of a two-tower model, read
+// after Prepare (specs/pitot.md 2.2 and 5.3 `_embeddings.npz`): workload
+// embeddings X_w (one r-vector per head), platform embeddings X_p, and the
+// interference susceptibility V_s and magnitude V_g (s r-vectors each; nil
+// for PitotIgnore).
+type Embeddings struct {
+	Heads, R, S int
+	Xw          [][]float32 // [workload][head*r]
+	Xp          [][]float32 // [platform][r]
+	Vs, Vg      [][]float32 // [platform][t*r]
+}
+
+// EmbeddingsOf returns the embeddings of a prepared Pitot or PitotIgnore
+// model, and false for models without towers (Monolith, Attention).
+func EmbeddingsOf(m Model[float32]) (*Embeddings, bool) {
+	t, ok := m.(*twoTower[float32])
+	if !ok {
+		return nil, false
+	}
+	e := &Embeddings{Heads: t.heads, R: t.r, S: t.s}
+	xw, xp := t.wt.Out, t.pt.Out
+	for i := range t.W {
+		e.Xw = append(e.Xw, append([]float32(nil), xw.Row(i)...))
+	}
+	for p := range t.P {
+		row := xp.Row(p)
+		e.Xp = append(e.Xp, append([]float32(nil), row[:t.r]...))
+		if t.interfere {
+			e.Vs = append(e.Vs, append([]float32(nil), row[t.r:t.r+t.s*t.r]...))
+			e.Vg = append(e.Vg, append([]float32(nil), row[t.r+t.s*t.r:]...))
+		}
+	}
+	return e, true
+}
