@@ -91,6 +91,9 @@ type Figure struct {
 	// Note is printed in small type under the panels: the data, profile
 	// and counts the figure was made from.
 	Note string
+	// Legend, when not empty, is one legend for the whole figure, drawn
+	// in centred rows above the panels (see SetLegend).
+	Legend []Entry
 }
 
 // New returns a figure with rows x cols panels in the house style.
@@ -119,6 +122,7 @@ func (f *Figure) size() (vg.Length, vg.Length) {
 		if f.Note != "" {
 			h += noteHeight(f.Note)
 		}
+		h += legendHeight(f.Legend, w)
 	}
 	return w, h
 }
@@ -154,12 +158,27 @@ func (f *Figure) Render(format string) ([]byte, error) {
 		dc.FillText(sty, vg.Point{X: dc.Min.X + 4, Y: dc.Min.Y + 3}, f.Note)
 		dc.Min.Y += nh
 	}
+	if len(f.Legend) > 0 {
+		dc.Max.Y -= drawLegend(dc, f.Legend)
+	}
 	tiles := draw.Tiles{Rows: len(f.Panels), Cols: len(f.Panels[0]), PadX: 4, PadY: 4, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 6}
+	fixes := make([][]func(draw.Canvas), len(f.Panels))
+	for i, row := range f.Panels {
+		fixes[i] = make([]func(draw.Canvas), len(row))
+		for j, p := range row {
+			if p != nil {
+				fixes[i][j] = centreLogLabels(p)
+			}
+		}
+	}
 	canvases := plot.Align(f.Panels, tiles, dc)
 	for i, row := range f.Panels {
 		for j, p := range row {
 			if p != nil {
 				p.Draw(canvases[i][j])
+			}
+			if fix := fixes[i][j]; fix != nil {
+				fix(canvases[i][j])
 			}
 		}
 	}

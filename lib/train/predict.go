@@ -1,8 +1,11 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/paperlab/paperlab/lib/dataset"
 	"github.com/paperlab/paperlab/lib/pitot"
@@ -40,6 +43,9 @@ type Part struct {
 // Predict evaluates a prepared model on the observations idx of objective
 // o, batch samples at a time (at most the configured batch size).
 func Predict(m pitot.Model[float32], cfg pitot.Config, o *Objective, idx []int, batch int) Part {
+	if batch <= 0 {
+		panic(fmt.Sprintf("train: Predict with batch size %d", batch))
+	}
 	h := m.Heads()
 	p := Part{Y: make([]float64, len(idx)), Heads: make([][]float64, h)}
 	for j := range p.Heads {
@@ -74,6 +80,18 @@ func RunParts(data *Data, resultsDir, splitsDir string, run Run) (val, test map[
 		return nil, nil, cfg, err
 	}
 	r.Run = run
+	if r.Config.Kind == "" {
+		// Results written before they carried their configuration: use the
+		// preset's config.json beside them.
+		b, err := os.ReadFile(filepath.Join(resultsDir, filepath.FromSlash(run.Preset), "config.json"))
+		if err != nil {
+			return nil, nil, cfg, fmt.Errorf("train: %s: result has no configuration and %v", run, err)
+		}
+		if err := json.Unmarshal(b, &r.Config); err != nil {
+			return nil, nil, cfg, fmt.Errorf("train: %s: config.json: %v", run, err)
+		}
+	}
+	r.Config = r.Config.Resolve()
 	m, err := Restore(data, r)
 	if err != nil {
 		return nil, nil, cfg, err

@@ -1,0 +1,160 @@
+// Package experiment runs the Pitot experiments end to end for notebooks
+// and scripts: the splits, the training runs a set of presets lacks under a
+// profile, and their conformal evaluation into one summary file per preset
+// (specs/pitot.md sections 4, 5.3). Everything is cached on disk and redone
+// only when missing or stale, so a notebook can simply ask for what its
+// figure needs.
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/paperlab/paperlab/lib/conformal"
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pitot"
+	"github.com/paperlab/paperlab/lib/repo"
+	"github.com/paperlab/paperlab/lib/train"
+)
+
+// Lab is a dataset, a profile and the directories its results live in.
+type Lab struct {
+	Data    *train.Data
+	Profile train.Profile
+	Results string // results/<profile>
+	Splits  string // splits
+	Summary string // summary/<profile>
+	Workers int    // parallel training runs; 0 means all cores
+}
+
+// Open loads the checkout's Pitot dataset and sets up the directories of
+// a profile ("" means $PAPERLAB_PROFILE, else quick).
+func Open(profile string) (*Lab, error) {
+	prof, err := train.ProfileNamed(profile)
+	if err != nil {
+		return nil, err
+	}
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	p, err := dataset.LoadPitot(filepath.Join(root, "data", "pitot"))
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{Data: train.Prepare(p), Profile: prof,
+		Results: filepath.Join(root, "results", prof.Name),
+		Splits:  filepath.Join(root, "splits"),
+		Summary: filepath.Join(root, "summary", prof.Name)}, nil
+}
+
+// Grid returns the training grid of presets under the lab's profile.
+func (l *Lab) Grid(presets ...string) train.Grid {
+	w := l.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return train.Grid{Presets: presets, Profile: l.Profile, Workers: w, ResultsDir: l.Results, SplitsDir: l.Splits}
+}
+
+// Pending returns the total training steps the presets still lack.
+func (l *Lab) Pending(presets ...string) (runs, steps int, err error) {
+	g := l.Grid(presets...)
+	for _, r := range g.Pending() {
+		c, err := g.Config(r.Preset)
+		if err != nil {
+			return 0, 0, err
+		}
+		runs++
+		steps += c.Train.Steps
+	}
+	return runs, steps, nil
+}
+
+// Train trains the runs the presets lack.
+func (l *Lab) Train(ctx context.Context, hooks train.Hooks, presets ...string) error {
+	return l.Grid(presets...).Execute(ctx, l.Data, hooks)
+}
+
+// SummaryPath returns summary/<profile>/<preset>.npz.
+func (l *Lab) SummaryPath(preset string) string {
+	return filepath.Join(l.Summary, filepath.FromSlash(preset)+".npz")
+}
+
+// Evaluate returns the conformal summary of each preset, evaluating the
+// finished runs into summary/<profile>/<preset>.npz when that file is
+// missing or older than a result. Runs not trained yet are NaN in the
+// summary.
+func (l *Lab) Evaluate(presets ...string) (map[string]*conformal.Summary, error) {
+	out := map[string]*conformal.Summary{}
+	for _, preset := range presets {
+		s, err := l.evaluate(preset)
+		if err != nil {
+			return nil, err
+		}
+		out[preset] = s
+	}
+	return out, nil
+}
+
+func (l *Lab) evaluate(preset string) (*conformal.Summary, error) {
+	path := l.SummaryPath(preset)
+	g := l.Grid(preset)
+	runs := g.Runs()
+	newest := time.Time{}
+	for _, r := range runs {
+		if st, err := os.Stat(r.ResultPath(l.Results)); err == nil && st.ModTime().After(newest) {
+			newest = st.ModTime()
+		}
+	}
+	if st, err := os.Stat(path); err == nil && !st.ModTime().Before(newest) {
+		s, err := conformal.ReadSummary(path)
+		if err == nil && slices.Equal(s.Levels, l.Profile.Levels) && s.Replicates == l.Profile.Replicates {
+			return s, nil
+		}
+	}
+	sum := &conformal.Summary{Levels: l.Profile.Levels, Replicates: l.Profile.Replicates, Alphas: conformal.Alphas}
+	for _, r := range runs {
+		if _, err := os.Stat(r.ResultPath(l.Results)); err != nil {
+			continue
+		}
+		val, test, cfg, err := train.RunParts(l.Data, l.Results, l.Splits, r)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: %s: %w", r, err)
+		}
+		li := indexOf(l.Profile.Levels, r.Level)
+		for _, o := range l.Data.Objectives {
+			e, err := conformal.Evaluate(conformal.Predictions(val[o.Name]), conformal.Predictions(test[o.Name]), conformal.Alphas, conformal.Linear)
+			if err != nil {
+				return nil, fmt.Errorf("experiment: %s %s: %w", r, o.Name, err)
+			}
+			if cfg.Loss == pitot.LossPercent {
+				// The naive-loss model predicts runtimes: its MAPE is
+				// |t - t̂| / t (specs 5.2); its widths are not meaningful.
+				e.MAPE = conformal.RawMAPE(test[o.Name].Y, test[o.Name].Heads[0])
+			}
+			if err := sum.Set(o.Name, li, r.Replicate, e); err != nil {
+				return nil, fmt.Errorf("experiment: %s %s: %w", r, o.Name, err)
+			}
+		}
+	}
+	if err := sum.Write(path); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func indexOf(levels []float64, l float64) int {
+	for i, x := range levels {
+		if math.Abs(x-l) < 1e-9 {
+			return i
+		}
+	}
+	return -1
+}
