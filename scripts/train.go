@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/paperlab/paperlab/kernel/progress"
 	"github.com/paperlab/paperlab/lib/backend"
@@ -94,21 +93,11 @@ func main() {
 		return
 	}
 	bar := progress.Terminal(os.Stderr, "train", float64(total))
-	var mu sync.Mutex
-	last := map[string]int{}
-	hooks := train.Hooks{
-		Epoch: func(pr train.Progress) {
-			mu.Lock()
-			delta := pr.Step - last[pr.Run.String()]
-			last[pr.Run.String()] = pr.Step
-			mu.Unlock()
-			bar.Add(float64(delta), fmt.Sprintf("%s step %d val %.4f", pr.Run, pr.Step, pr.ValLoss))
-		},
-		Start: func(r train.Run, resumed bool) {
-			if resumed {
-				fmt.Fprintf(os.Stderr, "\ntrain: %s resumes from its checkpoint\n", r)
-			}
-		},
+	hooks := progress.TrainHooks(bar)
+	hooks.Start = func(r train.Run, resumed bool) {
+		if resumed {
+			fmt.Fprintf(os.Stderr, "\ntrain: %s resumes from its checkpoint\n", r)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

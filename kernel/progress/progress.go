@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+
+	"github.com/paperlab/paperlab/lib/train"
 )
 
 // Bar tracks units of work (training steps, runs, ...) towards a total and
@@ -145,4 +147,18 @@ func (b *Bar) drawHTML(final bool) {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// TrainHooks advances bar by the training steps of every run (total: the
+// steps the grid lacks) and notes the current run and validation loss.
+func TrainHooks(bar *Bar) train.Hooks {
+	var mu sync.Mutex
+	last := map[string]int{}
+	return train.Hooks{Epoch: func(p train.Progress) {
+		mu.Lock()
+		delta := p.Step - last[p.Run.String()]
+		last[p.Run.String()] = p.Step
+		mu.Unlock()
+		bar.Add(float64(delta), fmt.Sprintf("%s step %d, validation loss %.4f", p.Run, p.Step, p.ValLoss))
+	}}
 }

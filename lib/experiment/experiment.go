@@ -158,3 +158,11 @@ func indexOf(levels []float64, l float64) int {
 	}
 	return -1
 }
+
+// Ensure trains what the presets lack and returns their summaries.
+func (l *Lab) Ensure(ctx context.Context, hooks train.Hooks, presets ...string) (map[string]*conformal.Summary, error) {
+	if err := l.Train(ctx, hooks, presets...); err != nil {
+		return nil, err
+	}
+	return l.Evaluate(presets...)
+}
