@@ -10,8 +10,9 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/kernel/progress/progress"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Notebook": reflect.ValueOf(progress.Notebook),
-		"Terminal": reflect.ValueOf(progress.Terminal),
+		"Notebook":   reflect.ValueOf(progress.Notebook),
+		"Terminal":   reflect.ValueOf(progress.Terminal),
+		"TrainHooks": reflect.ValueOf(progress.TrainHooks),
 
 		// type definitions
 		"Bar": reflect.ValueOf((*progress.Bar)(nil)),

@@ -13,6 +13,7 @@ func init() {
 	Symbols["github.com/paperlab/paperlab/lib/pitot/pitot"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Aliases":       reflect.ValueOf(&pitot.Aliases).Elem(),
+		"EmbeddingsOf":  reflect.ValueOf(pitot.EmbeddingsOf),
 		"FitBaseline":   reflect.ValueOf(pitot.FitBaseline),
 		"KindAttention": reflect.ValueOf(constant.MakeFromLiteral("\"attention\"", token.STRING, 0)),
 		"KindIgnore":    reflect.ValueOf(constant.MakeFromLiteral("\"ignore\"", token.STRING, 0)),
@@ -26,10 +27,11 @@ func init() {
 		"Presets":       reflect.ValueOf(pitot.Presets),
 
 		// type definitions
-		"Config":   reflect.ValueOf((*pitot.Config)(nil)),
-		"Samples":  reflect.ValueOf((*pitot.Samples)(nil)),
-		"Side":     reflect.ValueOf((*pitot.Side)(nil)),
-		"Tower":    reflect.ValueOf((*pitot.Tower)(nil)),
-		"Training": reflect.ValueOf((*pitot.Training)(nil)),
+		"Config":     reflect.ValueOf((*pitot.Config)(nil)),
+		"Embeddings": reflect.ValueOf((*pitot.Embeddings)(nil)),
+		"Samples":    reflect.ValueOf((*pitot.Samples)(nil)),
+		"Side":       reflect.ValueOf((*pitot.Side)(nil)),
+		"Tower":      reflect.ValueOf((*pitot.Tower)(nil)),
+		"Training":   reflect.ValueOf((*pitot.Training)(nil)),
 	}
 }

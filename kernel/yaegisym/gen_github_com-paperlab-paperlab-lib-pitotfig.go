@@ -10,7 +10,22 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/pitotfig/pitotfig"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Interference":      reflect.ValueOf(pitotfig.Interference),
-		"InterferenceEdges": reflect.ValueOf(&pitotfig.InterferenceEdges).Elem(),
+		"BaselineMethods":     reflect.ValueOf(&pitotfig.BaselineMethods).Elem(),
+		"CQRMethods":          reflect.ValueOf(&pitotfig.CQRMethods).Elem(),
+		"Coverage":            reflect.ValueOf(pitotfig.Coverage),
+		"CoverageMethods":     reflect.ValueOf(&pitotfig.CoverageMethods).Elem(),
+		"FeatureMethods":      reflect.ValueOf(&pitotfig.FeatureMethods).Elem(),
+		"Interference":        reflect.ValueOf(pitotfig.Interference),
+		"InterferenceEdges":   reflect.ValueOf(&pitotfig.InterferenceEdges).Elem(),
+		"InterferenceMethods": reflect.ValueOf(&pitotfig.InterferenceMethods).Elem(),
+		"MAPEByLevel":         reflect.ValueOf(pitotfig.MAPEByLevel),
+		"ObjectiveMethods":    reflect.ValueOf(&pitotfig.ObjectiveMethods).Elem(),
+		"Presets":             reflect.ValueOf(pitotfig.Presets),
+		"ReLUMethods":         reflect.ValueOf(&pitotfig.ReLUMethods).Elem(),
+		"WidthByAlpha":        reflect.ValueOf(pitotfig.WidthByAlpha),
+		"WidthMethods":        reflect.ValueOf(&pitotfig.WidthMethods).Elem(),
+
+		// type definitions
+		"Method": reflect.ValueOf((*pitotfig.Method)(nil)),
 	}
 }

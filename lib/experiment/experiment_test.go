@@ -1,0 +1,54 @@
+package experiment
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/train"
+)
+
+// TestEnsure trains and evaluates a tiny grid, then checks that a second
+// call reuses the summary and that a changed profile re-evaluates.
+func TestEnsure(t *testing.T) {
+	p, err := dataset.LoadPitot("../../data/pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lab := &Lab{Data: train.Prepare(p), Workers: 2,
+		Profile: train.Profile{Name: "test", Levels: []float64{0.5}, Replicates: 2, Steps: 20, ValEvery: 10},
+		Results: filepath.Join(dir, "results"), Splits: filepath.Join(dir, "splits"), Summary: filepath.Join(dir, "summary")}
+	if runs, steps, err := lab.Pending("pitot"); err != nil || runs != 2 || steps != 40 {
+		t.Fatalf("pending %d runs, %d steps: %v", runs, steps, err)
+	}
+	sums, err := lab.Ensure(context.Background(), train.Hooks{}, "pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sums["pitot"]
+	mape := s.MAPE("mf")
+	if len(mape) != 1 || len(mape[0]) != 2 || !(mape[0][0] > 0) || math.IsNaN(mape[0][1]) {
+		t.Fatalf("mf MAPE %v", mape)
+	}
+	for _, c := range s.Coverage("if2")[0][0] {
+		if !(c > 0.5 && c <= 1) {
+			t.Errorf("if2 coverage %v", c)
+		}
+	}
+	st, _ := os.Stat(lab.SummaryPath("pitot"))
+	if _, err := lab.Evaluate("pitot"); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _ := os.Stat(lab.SummaryPath("pitot")); !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("an up-to-date summary was rewritten")
+	}
+	lab.Profile.Replicates = 1
+	s1, err := lab.Evaluate("pitot")
+	if err != nil || s1["pitot"].Replicates != 1 {
+		t.Errorf("summary not redone for a new profile: %v", err)
+	}
+}
