@@ -10,6 +10,7 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/pitotfig/pitotfig"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"Architectures":       reflect.ValueOf(pitotfig.Architectures),
 		"BaselineMethods":     reflect.ValueOf(&pitotfig.BaselineMethods).Elem(),
 		"CQRMethods":          reflect.ValueOf(&pitotfig.CQRMethods).Elem(),
 		"Coverage":            reflect.ValueOf(pitotfig.Coverage),
@@ -18,10 +19,13 @@ func init() {
 		"Interference":        reflect.ValueOf(pitotfig.Interference),
 		"InterferenceEdges":   reflect.ValueOf(&pitotfig.InterferenceEdges).Elem(),
 		"InterferenceMethods": reflect.ValueOf(&pitotfig.InterferenceMethods).Elem(),
+		"InterferenceNorm":    reflect.ValueOf(pitotfig.InterferenceNorm),
 		"MAPEByLevel":         reflect.ValueOf(pitotfig.MAPEByLevel),
 		"ObjectiveMethods":    reflect.ValueOf(&pitotfig.ObjectiveMethods).Elem(),
+		"OptimalQuantile":     reflect.ValueOf(pitotfig.OptimalQuantile),
 		"Presets":             reflect.ValueOf(pitotfig.Presets),
 		"ReLUMethods":         reflect.ValueOf(&pitotfig.ReLUMethods).Elem(),
+		"TSNE":                reflect.ValueOf(pitotfig.TSNE),
 		"WidthByAlpha":        reflect.ValueOf(pitotfig.WidthByAlpha),
 		"WidthMethods":        reflect.ValueOf(&pitotfig.WidthMethods).Elem(),
 

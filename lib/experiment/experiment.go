@@ -166,3 +166,32 @@ func (l *Lab) Ensure(ctx context.Context, hooks train.Hooks, presets ...string) 
 	}
 	return l.Evaluate(presets...)
 }
+
+// Embeddings returns the learned embeddings of every finished replicate of
+// a two-tower preset at one data level (the paper uses `pitot` at 0.9).
+func (l *Lab) Embeddings(preset string, level float64) ([]*pitot.Embeddings, error) {
+	var out []*pitot.Embeddings
+	for r := range l.Profile.Replicates {
+		run := train.Run{Preset: preset, Level: level, Replicate: r}
+		res, err := train.ReadResult(run.ResultPath(l.Results))
+		if err != nil {
+			return nil, err
+		}
+		if res.Config.Kind == "" {
+			if res.Config, err = l.Grid(preset).Config(preset); err != nil {
+				return nil, err
+			}
+		}
+		res.Run = run
+		m, err := train.Restore(l.Data, res)
+		if err != nil {
+			return nil, err
+		}
+		e, ok := pitot.EmbeddingsOf(m)
+		if !ok {
+			return nil, fmt.Errorf("experiment: %s has no embeddings", preset)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
