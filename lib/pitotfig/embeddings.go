@@ -3,8 +3,8 @@ package pitotfig
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paperlab/paperlab/lib/conformal"
