@@ -2,12 +2,13 @@ package train
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paperlab/paperlab/lib/conformal"
 )
 
 // MAPESummary aggregates the test MAPE of one preset at one level over its
@@ -60,7 +61,7 @@ func Summarize(dir, preset string) ([]MAPESummary, error) {
 		s.Seconds /= float64(s.Runs)
 		s.BestStep /= float64(s.Runs)
 		for o, v := range vals {
-			s.MAPE[o], s.SE2[o] = meanSE2(v)
+			s.MAPE[o], s.SE2[o] = conformal.MeanSE2(v)
 		}
 		out = append(out, s)
 	}
@@ -76,23 +77,6 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
-}
-
-// meanSE2 returns the mean and twice the standard error (sample standard
-// deviation with ddof 1, over sqrt(n)); the error is 0 for one value.
-func meanSE2(v []float64) (mean, se2 float64) {
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, 2 * math.Sqrt(ss/float64(len(v)-1)) / math.Sqrt(float64(len(v)))
 }
 
 // String formats a summary line: "pitot @0.9 (5 runs): mf 5.41 ± 0.06 %, ...".
