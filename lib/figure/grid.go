@@ -60,41 +60,9 @@ func clearLegend(p *plot.Plot) {
 // figure. As with matplotlib's sharex, only the bottom row keeps its x
 // label and tick labels.
 func (f *Figure) ShareX(byColumn bool) {
-	rows := len(f.Panels)
-	if rows == 0 {
-		return
-	}
-	cols := len(f.Panels[0])
-	axis := func(r, c int) *plot.Axis {
-		if p := f.Panels[r][c]; p != nil {
-			return &p.X
-		}
-		return nil
-	}
-	if byColumn {
-		for c := range cols {
-			var group []*plot.Axis
-			for r := range rows {
-				group = append(group, axis(r, c))
-			}
-			unionRange(group)
-		}
-	} else {
-		var group []*plot.Axis
-		for r := range rows {
-			for c := range cols {
-				group = append(group, axis(r, c))
-			}
-		}
-		unionRange(group)
-	}
-	for r := range rows - 1 {
-		for c := range cols {
-			if a := axis(r, c); a != nil {
-				hideLabels(a, false)
-			}
-		}
-	}
+	f.share(func(p *plot.Plot) *plot.Axis { return &p.X }, byColumn,
+		func(r, c int) int { return c },
+		func(r, c int) bool { return r == len(f.Panels)-1 }, false)
 }
 
 // ShareY gives panels one y range, the union of their data ranges (call
@@ -102,40 +70,33 @@ func (f *Figure) ShareX(byColumn bool) {
 // figure. As with matplotlib's sharey, only the first column keeps its y
 // label and tick labels.
 func (f *Figure) ShareY(byRow bool) {
-	rows := len(f.Panels)
-	if rows == 0 {
-		return
-	}
-	cols := len(f.Panels[0])
-	axis := func(r, c int) *plot.Axis {
-		if p := f.Panels[r][c]; p != nil {
-			return &p.Y
-		}
-		return nil
-	}
-	if byRow {
-		for r := range rows {
-			var group []*plot.Axis
-			for c := range cols {
-				group = append(group, axis(r, c))
+	f.share(func(p *plot.Plot) *plot.Axis { return &p.Y }, byRow,
+		func(r, c int) int { return r },
+		func(r, c int) bool { return c == 0 }, true)
+}
+
+// share unions the ranges of one axis of the panels, grouped by line(r, c)
+// when perLine and all together otherwise, and hides the labels of the
+// panels for which keep is false (keeping their height when space).
+func (f *Figure) share(axis func(*plot.Plot) *plot.Axis, perLine bool, line func(r, c int) int, keep func(r, c int) bool, space bool) {
+	groups := map[int][]*plot.Axis{}
+	for r, row := range f.Panels {
+		for c, p := range row {
+			if p == nil {
+				continue
 			}
-			unionRange(group)
-		}
-	} else {
-		var group []*plot.Axis
-		for r := range rows {
-			for c := range cols {
-				group = append(group, axis(r, c))
+			g := 0
+			if perLine {
+				g = line(r, c)
+			}
+			groups[g] = append(groups[g], axis(p))
+			if !keep(r, c) {
+				hideLabels(axis(p), space)
 			}
 		}
-		unionRange(group)
 	}
-	for r := range rows {
-		for c := 1; c < cols; c++ {
-			if a := axis(r, c); a != nil {
-				hideLabels(a, true)
-			}
-		}
+	for _, g := range groups {
+		unionRange(g)
 	}
 }
 
