@@ -47,10 +47,10 @@ func main() {
 	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 	cfg, _ := pitot.Preset("pitot")
-	d, err := train.StepTime(data, cfg, splits, 50, 500)
+	d, err := train.StepTime(data, cfg, splits, 100, 2100)
 	check(err)
 	report("pitot-step", ms(d), "ms", "default Pitot, mf + if2 objectives, 512 samples each, AdamaxW, one replicate")
-	r5, err := train.ReplicateStepTime(data, cfg, splits, 5, workers, 300)
+	r5, err := train.ReplicateStepTime(data, cfg, splits, 5, workers, 600)
 	check(err)
 	report("pitot-step-r5", ms(r5), "ms", fmt.Sprintf("wall time per replicate-step, 5 replicates on %d workers", workers))
 
@@ -76,7 +76,7 @@ func main() {
 		case pitot.KindAttention:
 			step[name] = float64(da) * eff
 		default:
-			t, err := train.StepTime(data, c, splits, 10, 60)
+			t, err := train.StepTime(data, c, splits, 20, 210)
 			check(err)
 			step[name] = float64(t) * eff
 		}

@@ -154,3 +154,46 @@ func Axpy[T Float](alpha T, x, y []T) {
 	}
 	axpy(alpha, x, y)
 }
+
+// DotRows writes into out[i] the dot product of x with row i of m, a
+// row-major matrix of len(out) rows and len(x) columns: the scores of one
+// embedding against a block of embeddings (Pitot's S and G terms).
+func DotRows[T Float](x, m, out []T) {
+	c, rows := len(x), len(out)
+	m = m[:rows*c]
+	if haveAVX2 && is32[T]() && c > 0 && c%8 == 0 && rows > 0 {
+		dotsStridedAVX2(&as32(x)[0], &as32(m)[0], &as32(out)[0], rows, c, 0, c)
+		return
+	}
+	for i := range out {
+		out[i] = dot(x, m[i*c:(i+1)*c])
+	}
+}
+
+// AxpyRows adds Σ_i c[i]·(row i of m) into y, m a row-major matrix of
+// len(c) rows and len(y) columns, rows added in order.
+func AxpyRows[T Float](c, m, y []T) {
+	n, rows := len(y), len(c)
+	m = m[:rows*n]
+	if haveAVX2 && is32[T]() && n > 0 && n%8 == 0 && rows > 0 {
+		axpysStridedAVX2(&as32(c)[0], &as32(m)[0], &as32(y)[0], rows, n, n, 0)
+		return
+	}
+	for i, a := range c {
+		axpy(a, m[i*n:(i+1)*n], y)
+	}
+}
+
+// OuterAdd adds c[i]·x into row i of m, a row-major matrix of len(c) rows
+// and len(x) columns: the rank-one update c xᵀ.
+func OuterAdd[T Float](c, x, m []T) {
+	n, rows := len(x), len(c)
+	m = m[:rows*n]
+	if haveAVX2 && is32[T]() && n > 0 && n%8 == 0 && rows > 0 {
+		axpysStridedAVX2(&as32(c)[0], &as32(x)[0], &as32(m)[0], rows, n, 0, n)
+		return
+	}
+	for i, a := range c {
+		axpy(a, x, m[i*n:(i+1)*n])
+	}
+}

@@ -618,3 +618,62 @@ func same(a, b float32) bool {
 	d := math.Abs(float64(a) - float64(b))
 	return d <= 1e-5*max(1, math.Abs(float64(a)), math.Abs(float64(b)))
 }
+
+// TestRowKernels checks DotRows, AxpyRows and OuterAdd against loops of
+// Dot and Axpy written out here, and the AVX2 kernels against the Go loops
+// bit for bit.
+func TestRowKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, shape := range [][2]int{{1, 8}, {3, 32}, {5, 24}, {2, 5}, {4, 40}} {
+		rows, cols := shape[0], shape[1]
+		x, m, c := make([]float32, cols), make([]float32, rows*cols), make([]float32, rows)
+		Uniform(rng, x, -1, 1)
+		Uniform(rng, m, -1, 1)
+		Uniform(rng, c, -1, 1)
+		type out struct{ dots, y, outer []float32 }
+		run := func() out {
+			o := out{make([]float32, rows), make([]float32, cols), append([]float32(nil), m...)}
+			copy(o.y, x)
+			DotRows(x, m, o.dots)
+			AxpyRows(c, m, o.y)
+			OuterAdd(c, x, o.outer)
+			return o
+		}
+		got := run()
+		for i := range rows {
+			var want float64
+			for j := range cols {
+				want += float64(x[j]) * float64(m[i*cols+j])
+			}
+			if math.Abs(float64(got.dots[i])-want) > 1e-5 {
+				t.Errorf("%dx%d DotRows[%d] = %g, want %g", rows, cols, i, got.dots[i], want)
+			}
+			for j := range cols {
+				if w := m[i*cols+j] + c[i]*x[j]; got.outer[i*cols+j] != w {
+					t.Errorf("%dx%d OuterAdd[%d,%d] = %g, want %g", rows, cols, i, j, got.outer[i*cols+j], w)
+				}
+			}
+		}
+		for j := range cols {
+			want := float64(x[j])
+			for i := range rows {
+				want += float64(c[i]) * float64(m[i*cols+j])
+			}
+			if math.Abs(float64(got.y[j])-want) > 1e-5 {
+				t.Errorf("%dx%d AxpyRows[%d] = %g, want %g", rows, cols, j, got.y[j], want)
+			}
+		}
+		if haveAVX2 {
+			haveAVX2 = false
+			ref := run()
+			haveAVX2 = true
+			for k, pair := range [][2][]float32{{got.dots, ref.dots}, {got.y, ref.y}, {got.outer, ref.outer}} {
+				for i := range pair[0] {
+					if !same(pair[0][i], pair[1][i]) {
+						t.Fatalf("%dx%d kernel %d [%d]: %g (AVX2), %g (Go)", rows, cols, k, i, pair[0][i], pair[1][i])
+					}
+				}
+			}
+		}
+	}
+}

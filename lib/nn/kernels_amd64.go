@@ -51,3 +51,15 @@ func rowAxpyAVX2(alpha, x, y *float32, rows, cols int)
 //
 //go:noescape
 func scatterAddAVX2(src, dst *float32, idx *int, rows, cols int)
+
+// dotsStridedAVX2 computes out[i] = dot(a[i·astep:][:cols],
+// b[i·bstep:][:cols]) for rows rows, cols a positive multiple of 8.
+//
+//go:noescape
+func dotsStridedAVX2(a, b, out *float32, rows, cols, astep, bstep int)
+
+// axpysStridedAVX2 adds alpha[i]·x[i·xstep:][:cols] into y[i·ystep:][:cols]
+// for i = 0..rows-1 in order, cols a positive multiple of 8.
+//
+//go:noescape
+func axpysStridedAVX2(alpha, x, y *float32, rows, cols, xstep, ystep int)

@@ -435,3 +435,92 @@ schunk:
 sdone:
 	VZEROUPPER
 	RET
+
+// func dotsStridedAVX2(a, b, out *float32, rows, cols, astep, bstep int)
+// out[i] = dot(a[i·astep:][:cols], b[i·bstep:][:cols]) for cols a positive
+// multiple of 8, summed in the lane order of dot (gather.go).
+TEXT ·dotsStridedAVX2(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ out+16(FP), DI
+	MOVQ rows+24(FP), CX
+	MOVQ cols+32(FP), R8
+	MOVQ astep+40(FP), R11
+	MOVQ bstep+48(FP), R12
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHRQ $3, R8
+	TESTQ CX, CX
+	JZ   sddone
+
+sdrow:
+	VXORPS Y0, Y0, Y0
+	MOVQ   R8, R9
+	MOVQ   SI, R10
+	MOVQ   DX, R13
+
+sdchunk:
+	VMOVUPS (R10), Y1
+	VMULPS  (R13), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $32, R10
+	ADDQ    $32, R13
+	DECQ    R9
+	JNZ     sdchunk
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS  X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS  X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS  X1, X0, X0
+	VMOVSS  X0, (DI)
+	ADDQ    $4, DI
+	ADDQ    R11, SI
+	ADDQ    R12, DX
+	DECQ    CX
+	JNZ     sdrow
+
+sddone:
+	VZEROUPPER
+	RET
+
+// func axpysStridedAVX2(alpha, x, y *float32, rows, cols, xstep, ystep int)
+// y[i·ystep:][:cols] += alpha[i]·x[i·xstep:][:cols], row after row, for cols
+// a positive multiple of 8.
+TEXT ·axpysStridedAVX2(SB), NOSPLIT, $0-56
+	MOVQ alpha+0(FP), AX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ rows+24(FP), CX
+	MOVQ cols+32(FP), R8
+	MOVQ xstep+40(FP), R11
+	MOVQ ystep+48(FP), R12
+	SHLQ $2, R11
+	SHLQ $2, R12
+	SHRQ $3, R8
+	TESTQ CX, CX
+	JZ   sadone
+
+sarow:
+	VBROADCASTSS (AX), Y0
+	MOVQ R8, R9
+	MOVQ SI, R10
+	MOVQ DI, R13
+
+sachunk:
+	VMULPS  (R10), Y0, Y1
+	VADDPS  (R13), Y1, Y1
+	VMOVUPS Y1, (R13)
+	ADDQ    $32, R10
+	ADDQ    $32, R13
+	DECQ    R9
+	JNZ     sachunk
+	ADDQ $4, AX
+	ADDQ R11, SI
+	ADDQ R12, DI
+	DECQ CX
+	JNZ  sarow
+
+sadone:
+	VZEROUPPER
+	RET

@@ -20,3 +20,11 @@ func adamAVX2(x, grad, m, v *float32, blocks int, b1, c1, b2, c2, eps, lr, bc1, 
 func rowDotsAVX2(a, b, out *float32, rows, cols int)             { panic("nn: no AVX2 kernels") }
 func rowAxpyAVX2(alpha, x, y *float32, rows, cols int)           { panic("nn: no AVX2 kernels") }
 func scatterAddAVX2(src, dst *float32, idx *int, rows, cols int) { panic("nn: no AVX2 kernels") }
+
+func dotsStridedAVX2(a, b, out *float32, rows, cols, astep, bstep int) {
+	panic("nn: no AVX2 kernels")
+}
+
+func axpysStridedAVX2(alpha, x, y *float32, rows, cols, xstep, ystep int) {
+	panic("nn: no AVX2 kernels")
+}

@@ -62,6 +62,22 @@ type Model[T nn.Float] interface {
 	Heads() int
 }
 
+// A Lane runs Predict and Backward on a share of a batch.
+type Lane[T nn.Float] interface {
+	Predict(s Samples, out []T)
+	Backward(s Samples, dout []T)
+}
+
+// Laned is implemented by models whose per-sample work can be split: the
+// lanes may run Predict and Backward at the same time on disjoint samples
+// of one step, each accumulating its gradients apart, and Finish adds lane
+// 1's to lane 0's in a fixed order, so a step gives the same parameters
+// whether the lanes ran one after the other or at once. Lane 0 is the
+// model's own Predict and Backward.
+type Laned[T nn.Float] interface {
+	Lanes() []Lane[T]
+}
+
 // New builds the model of a resolved configuration over the given side
 // information.
 func New[T nn.Float](c Config, side Side) (Model[T], error) {

@@ -285,3 +285,83 @@ func mustNew(t *testing.T, c Config) Model[float32] {
 	}
 	return m
 }
+
+// TestLanes splits each batch between the two lanes of a two-tower model,
+// runs them on two goroutines, and checks that Finish leaves the gradients
+// of the whole batches run on lane 0 (up to rounding: the sums are in
+// another order).
+func TestLanes(t *testing.T) {
+	for name, c := range map[string]Config{
+		"pitot":   {},
+		"pinball": {Loss: LossPinball, Quantiles: []float64{50, 90}},
+		"ignore":  {Kind: KindIgnore},
+		"free":    {NoBaseline: true, Workload: Tower{Free: true}, Platform: Tower{Free: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := New[float64](smallConfig(c), testSide())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			m.Init(rng)
+			batches := testBatches()
+			heads := m.Heads()
+			coef := make([][]float64, len(batches))
+			for b, s := range batches {
+				coef[b] = make([]float64, s.Len()*heads)
+				for i := range coef[b] {
+					coef[b][i] = rng.NormFloat64()
+				}
+			}
+			ps := m.Params()
+			ps.ZeroGrad()
+			lossAndGrad(m, batches, coef, true)
+			want := make([][]float64, len(ps.List))
+			for i, p := range ps.List {
+				want[i] = append([]float64(nil), p.Grad...)
+			}
+
+			lanes := m.(Laned[float64]).Lanes()
+			if len(lanes) != 2 {
+				t.Fatalf("%d lanes", len(lanes))
+			}
+			ps.ZeroGrad()
+			m.Prepare()
+			// part returns samples lo..hi-1 of batch b and their head-major
+			// output gradient.
+			part := func(b, lo, hi int) (Samples, []float64) {
+				s, n := batches[b], batches[b].Len()
+				d := make([]float64, 0, (hi-lo)*heads)
+				for h := range heads {
+					d = append(d, coef[b][h*n+lo:h*n+hi]...)
+				}
+				return s.Slice(lo, hi), d
+			}
+			run := func(l int, done chan<- struct{}) {
+				for b, s := range batches {
+					lo, hi := 0, s.Len()/2
+					if l == 1 {
+						lo, hi = hi, s.Len()
+					}
+					sub, d := part(b, lo, hi)
+					lanes[l].Predict(sub, make([]float64, sub.Len()*heads))
+					lanes[l].Backward(sub, d)
+				}
+				done <- struct{}{}
+			}
+			done := make(chan struct{}, 2)
+			go run(1, done)
+			run(0, done)
+			<-done
+			<-done
+			m.Finish()
+			for i, p := range ps.List {
+				for j, g := range p.Grad {
+					if d := math.Abs(g - want[i][j]); d > 1e-12*math.Max(1, math.Abs(g)) {
+						t.Fatalf("%s[%d]: lanes %.15g, one lane %.15g", p.Name, j, g, want[i][j])
+					}
+				}
+			}
+		})
+	}
+}

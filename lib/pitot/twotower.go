@@ -28,6 +28,7 @@ type twoTower[T nn.Float] struct {
 	wt, pt     *tower[T]
 	base, bias *nn.Param[T] // a (P) and b (W); nil without baseline
 	concurrent bool         // run the two towers on two goroutines
+	lanes      [2]*lane[T]
 }
 
 // SetConcurrent makes Prepare and Finish run the workload and platform
@@ -60,6 +61,7 @@ func newTwoTower[T nn.Float](c Config, side Side) *twoTower[T] {
 		m.base = m.ps.New("baseline.platform", side.Platforms)
 		m.bias = m.ps.New("baseline.workload", side.Workloads)
 	}
+	m.lanes = newLanes(m)
 	return m
 }
 
@@ -103,100 +105,179 @@ func (m *twoTower[T]) dact(g T) T {
 	return 1
 }
 
-// magnitude returns the interferer's vector and the platform's magnitude
-// vector for interference type t (intended form), or, bug-compatibly,
-// the target's own embedding and the clamped interferer row of V_g.
-func (m *twoTower[T]) magnitude(w, p, k, n, t int) (x, v []T, kx, kv int) {
+// magnitude returns the offsets, in the towers' outputs, of the
+// interferer's embedding for head n (ia, r values) and of the platform's
+// magnitude vectors V_g (ib, s rows of r) for interferer k of workload w on
+// platform p (intended form); bug-compatibly, the target's own embedding and
+// the V_g rows of the clamped interferer index (specs/pitot.md 2.5).
+func (m *twoTower[T]) magnitude(w, p, k, n int) (ia, ib int) {
 	r, s := m.r, m.s
-	xw, xp := m.wt.Out, m.pt.Out
+	cw, cp := m.wt.Out.Cols, m.pt.Out.Cols
 	if m.cfg.BugCompatIFIndex {
-		kp := min(k, m.P-1)
-		off := r + s*r + t*r
-		return xw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r], xp.Data[kp*xp.Cols+off : kp*xp.Cols+off+r], w*xw.Cols + n*r, kp*xp.Cols + off
+		return w*cw + n*r, min(k, m.P-1)*cp + r + s*r
 	}
-	off := r + s*r + t*r
-	return xw.Data[k*xw.Cols+n*r : k*xw.Cols+(n+1)*r], xp.Data[p*xp.Cols+off : p*xp.Cols+off+r], k*xw.Cols + n*r, p*xp.Cols + off
+	return k*cw + n*r, p*cp + r + s*r
 }
 
-func (m *twoTower[T]) Predict(smp Samples, out []T) {
+// Predict and Backward on the model itself run on lane 0.
+func (m *twoTower[T]) Predict(smp Samples, out []T)   { m.lanes[0].Predict(smp, out) }
+func (m *twoTower[T]) Backward(smp Samples, dout []T) { m.lanes[0].Backward(smp, dout) }
+
+// Lanes returns the model's two lanes (see Laned).
+func (m *twoTower[T]) Lanes() []Lane[T] { return []Lane[T]{m.lanes[0], m.lanes[1]} }
+
+// lane is one share of the per-sample work of a two-tower model. Lane 0
+// accumulates into the towers' output gradients and the baseline's
+// gradients; lane 1 into its own buffers, which Finish adds to lane 0's.
+// Predict keeps S and G of every sample for the Backward that follows.
+type lane[T nn.Float] struct {
+	m            *twoTower[T]
+	dxw, dxp     nn.Matrix[T]
+	dbase, dbias []T
+	used         bool
+	cacheS       []T // [head][sample][t]
+	cacheG       []T
+	scratch      []T
+}
+
+func newLanes[T nn.Float](m *twoTower[T]) [2]*lane[T] {
+	l0 := &lane[T]{m: m, dxw: m.wt.DOut, dxp: m.pt.DOut}
+	if m.base != nil {
+		l0.dbase, l0.dbias = m.base.Grad, m.bias.Grad
+	}
+	l1 := &lane[T]{m: m, dxw: nn.NewMatrix[T](m.W, m.wt.out), dxp: nn.NewMatrix[T](m.P, m.pt.out)}
+	if m.base != nil {
+		l1.dbase, l1.dbias = make([]T, m.P), make([]T, m.W)
+	}
+	return [2]*lane[T]{l0, l1}
+}
+
+// merge adds lane 1's gradients into lane 0's and clears them.
+func (m *twoTower[T]) merge() {
+	l0, l1 := m.lanes[0], m.lanes[1]
+	if !l1.used {
+		return
+	}
+	nn.Axpy(1, l1.dxw.Data, l0.dxw.Data)
+	nn.Axpy(1, l1.dxp.Data, l0.dxp.Data)
+	clear(l1.dxw.Data)
+	clear(l1.dxp.Data)
+	if l1.dbase != nil {
+		nn.Axpy(1, l1.dbase, l0.dbase)
+		nn.Axpy(1, l1.dbias, l0.dbias)
+		clear(l1.dbase)
+		clear(l1.dbias)
+	}
+	l1.used = false
+}
+
+func (l *lane[T]) Predict(smp Samples, out []T) {
+	m := l.m
 	r, s := m.r, m.s
 	xw, xp := m.wt.Out, m.pt.Out
 	inter := m.interfere && len(smp.Interferers) > 0
-	for i := range smp.Len() {
+	n := smp.Len()
+	rows := 1
+	if inter {
+		rows += s
+		l.cacheS = grow(l.cacheS, m.heads*n*s)
+		l.cacheG = grow(l.cacheG, m.heads*n*s)
+	}
+	l.scratch = grow(l.scratch, 2+2*s)
+	d, tmp := l.scratch[:rows], l.scratch[1+s:1+2*s]
+	for i := range n {
 		w, p := smp.Workload[i], smp.Platform[i]
 		var c T
 		if m.base != nil {
 			c = m.base.Data[p] + m.bias.Data[w]
 		}
-		prow := xp.Data[p*xp.Cols:]
-		for n := range m.heads {
-			x := xw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
-			y := c + nn.Dot(x, prow[:r])
+		block := xp.Data[p*xp.Cols : p*xp.Cols+rows*r] // X_p, then V_s
+		for h := range m.heads {
+			x := xw.Data[w*xw.Cols+h*r : w*xw.Cols+(h+1)*r]
+			nn.DotRows(x, block, d) // <X_w, X_p>, then S_t
+			y := c + d[0]
 			if inter {
-				for t := range s {
-					S := nn.Dot(x, prow[r+t*r:r+(t+1)*r])
-					var G T
-					for _, ks := range smp.Interferers {
-						a, b, _, _ := m.magnitude(w, p, ks[i], n, t)
-						G += nn.Dot(a, b)
+				S, G := l.cacheS[(h*n+i)*s:(h*n+i+1)*s], l.cacheG[(h*n+i)*s:(h*n+i+1)*s]
+				copy(S, d[1:])
+				clear(G)
+				for _, ks := range smp.Interferers {
+					ia, ib := m.magnitude(w, p, ks[i], h)
+					nn.DotRows(xw.Data[ia:ia+r], xp.Data[ib:ib+s*r], tmp)
+					for t, v := range tmp {
+						G[t] += v
 					}
-					y += S * m.act(G)
+				}
+				for t := range s {
+					y += S[t] * m.act(G[t])
 				}
 			}
-			out[n*smp.Len()+i] = y
+			out[h*n+i] = y
 		}
 	}
 }
 
-func (m *twoTower[T]) Backward(smp Samples, dout []T) {
+func (l *lane[T]) Backward(smp Samples, dout []T) {
+	m := l.m
 	r, s := m.r, m.s
 	xw, xp := m.wt.Out, m.pt.Out
-	dxw, dxp := m.wt.DOut, m.pt.DOut
+	dxw, dxp := l.dxw, l.dxp
 	inter := m.interfere && len(smp.Interferers) > 0
-	for i := range smp.Len() {
+	n := smp.Len()
+	rows := 1
+	if inter {
+		rows += s
+	}
+	l.used = true
+	l.scratch = grow(l.scratch, 2+2*s)
+	coef, dG := l.scratch[:rows], l.scratch[1+s:1+2*s]
+	for i := range n {
 		w, p := smp.Workload[i], smp.Platform[i]
-		prow := xp.Data[p*xp.Cols : (p+1)*xp.Cols]
-		dprow := dxp.Data[p*xp.Cols : (p+1)*xp.Cols]
-		for n := range m.heads {
-			g := dout[n*smp.Len()+i]
+		block := xp.Data[p*xp.Cols : p*xp.Cols+rows*r]
+		dblock := dxp.Data[p*xp.Cols : p*xp.Cols+rows*r]
+		for h := range m.heads {
+			g := dout[h*n+i]
 			if g == 0 {
 				continue
 			}
 			if m.base != nil {
-				m.base.Grad[p] += g
-				m.bias.Grad[w] += g
+				l.dbase[p] += g
+				l.dbias[w] += g
 			}
-			x := xw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
-			dx := dxw.Data[w*xw.Cols+n*r : w*xw.Cols+(n+1)*r]
-			nn.Axpy(g, prow[:r], dx)
-			nn.Axpy(g, x, dprow[:r])
+			x := xw.Data[w*xw.Cols+h*r : w*xw.Cols+(h+1)*r]
+			coef[0] = g
+			if inter {
+				// y += Σ_t S_t σ(G_t): dS_t = g σ(G_t), dG_t = g S_t σ'(G_t).
+				S, G := l.cacheS[(h*n+i)*s:(h*n+i+1)*s], l.cacheG[(h*n+i)*s:(h*n+i+1)*s]
+				for t := range s {
+					coef[1+t] = g * m.act(G[t])
+					dG[t] = g * S[t] * m.dact(G[t])
+				}
+			}
+			nn.AxpyRows(coef, block, dxw.Data[w*xw.Cols+h*r:w*xw.Cols+(h+1)*r])
+			nn.OuterAdd(coef, x, dblock)
 			if !inter {
 				continue
 			}
-			for t := range s {
-				vs := prow[r+t*r : r+(t+1)*r]
-				S := nn.Dot(x, vs)
-				var G T
-				for _, ks := range smp.Interferers {
-					a, b, _, _ := m.magnitude(w, p, ks[i], n, t)
-					G += nn.Dot(a, b)
-				}
-				// y += S σ(G): dS = g σ(G), dG = g S σ'(G).
-				dS := g * m.act(G)
-				nn.Axpy(dS, vs, dx)
-				nn.Axpy(dS, x, dprow[r+t*r:r+(t+1)*r])
-				dG := g * S * m.dact(G)
-				for _, ks := range smp.Interferers {
-					a, b, ia, ib := m.magnitude(w, p, ks[i], n, t)
-					nn.Axpy(dG, b, dxw.Data[ia:ia+r])
-					nn.Axpy(dG, a, dxp.Data[ib:ib+r])
-				}
+			for _, ks := range smp.Interferers {
+				ia, ib := m.magnitude(w, p, ks[i], h)
+				nn.AxpyRows(dG, xp.Data[ib:ib+s*r], dxw.Data[ia:ia+r])
+				nn.OuterAdd(dG, xw.Data[ia:ia+r], dxp.Data[ib:ib+s*r])
 			}
 		}
 	}
 }
 
-func (m *twoTower[T]) Finish() { m.both(m.wt.backward, m.pt.backward) }
+func grow[T any](v []T, n int) []T {
+	if cap(v) < n {
+		return make([]T, n)
+	}
+	return v[:n]
+}
+
+func (m *twoTower[T]) Finish() {
+	m.merge()
+	m.both(m.wt.backward, m.pt.backward)
+}
 
 // Embeddings are the learned representations of a two-tower model, read
 // after Prepare (specs/pitot.md 2.2 and 5.3 `_embeddings.npz`): workload

@@ -111,12 +111,34 @@ type trainer struct {
 	idx    []int
 	smp    pitot.Samples
 
+	// With a laned model, each step draws every objective's batch and then
+	// runs each half of it on one lane (on two goroutines when parallel).
+	lanes    []pitot.Lane[float32]
+	parallel bool
+	batches  []batch // per objective
+	shares   [2][]share
+
 	step     int
 	best     *nn.Params[float32]
 	bestVal  float64
 	bestStep int
 	seconds  float64
 	log      map[string][]float64
+}
+
+// batch is one objective's drawn batch.
+type batch struct {
+	idx    []int
+	smp    pitot.Samples
+	target []float32
+}
+
+// share is the part of one objective's batch that one lane runs.
+type share struct {
+	smp         pitot.Samples
+	pred, dout  []float32
+	loss        float64
+	interferers [][]int
 }
 
 type active struct {
@@ -137,10 +159,14 @@ func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, a
 	if err != nil {
 		return nil, err
 	}
+	parallel := alone && runtime.GOMAXPROCS(0) > 1
 	if c, ok := model.(interface{ SetConcurrent(bool) }); ok {
-		c.SetConcurrent(alone && runtime.GOMAXPROCS(0) > 1)
+		c.SetConcurrent(parallel)
 	}
-	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}}
+	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}, parallel: parallel}
+	if l, ok := model.(pitot.Laned[float32]); ok {
+		t.lanes = l.Lanes()
+	}
 	for i := range data.Objectives {
 		o := &data.Objectives[i]
 		sp, ok := splits.Objectives[o.Name]
@@ -160,6 +186,19 @@ func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, a
 	b := cfg.Train.BatchSize
 	h := model.Heads()
 	t.pred, t.dout, t.target, t.idx = make([]float32, h*b), make([]float32, h*b), make([]float32, b), make([]int, b)
+	if t.lanes != nil {
+		t.batches = make([]batch, len(t.active))
+		for i := range t.batches {
+			t.batches[i] = batch{idx: make([]int, b), target: make([]float32, b)}
+		}
+		for l := range t.shares {
+			t.shares[l] = make([]share, len(t.active))
+			for i := range t.shares[l] {
+				n := laneRange(l, b)
+				t.shares[l][i] = share{pred: make([]float32, h*n), dout: make([]float32, h*n)}
+			}
+		}
+	}
 	t.bestVal = math.Inf(1)
 
 	ps := model.Params()
@@ -190,8 +229,86 @@ func cloneParams(ps *nn.Params[float32]) *nn.Params[float32] {
 	return c
 }
 
-// trainStep does one optimizer step and returns the per-objective losses.
+// laneRange returns the number of samples of a batch of b that lane l runs:
+// lane 0 the first half, lane 1 the rest.
+func laneRange(l, b int) int {
+	if l == 0 {
+		return b / 2
+	}
+	return b - b/2
+}
+
+// lanedStep is trainStep for a laned model: draw every objective's batch
+// (in the same order as trainStep), run the halves on the two lanes, merge
+// in Finish. The parameters do not depend on whether the lanes ran at once.
+func (t *trainer) lanedStep(losses []float64) {
+	ps := t.model.Params()
+	ps.ZeroGrad()
+	t.model.Prepare()
+	b := t.cfg.Train.BatchSize
+	for i, a := range t.active {
+		if a.weight == 0 || len(a.split.Train) == 0 {
+			continue
+		}
+		bt := &t.batches[i]
+		for j := range bt.idx {
+			bt.idx[j] = a.split.Train[t.rng.IntN(len(a.split.Train))]
+		}
+		gather(a.obj.All, bt.idx, &bt.smp)
+		for j, k := range bt.idx {
+			bt.target[j] = a.target[k]
+		}
+	}
+	run := func(l int) {
+		lo := 0
+		if l == 1 {
+			lo = b / 2
+		}
+		n := laneRange(l, b)
+		for i, a := range t.active {
+			sh := &t.shares[l][i]
+			sh.loss = 0
+			if a.weight == 0 || len(a.split.Train) == 0 {
+				continue
+			}
+			bt := &t.batches[i]
+			sh.smp.Workload, sh.smp.Platform = bt.smp.Workload[lo:lo+n], bt.smp.Platform[lo:lo+n]
+			sh.interferers = sh.interferers[:0]
+			for _, k := range bt.smp.Interferers {
+				sh.interferers = append(sh.interferers, k[lo:lo+n])
+			}
+			sh.smp.Interferers = sh.interferers
+			// The loss functions average over the samples they see: scale
+			// by this lane's share so that the gradient is the batch mean's.
+			scale := float32(a.weight/t.wsum) * float32(n) / float32(b)
+			t.lanes[l].Predict(sh.smp, sh.pred)
+			sh.loss = float64(headLoss(t.cfg, sh.pred, bt.target[lo:lo+n], sh.dout, scale)) * float64(n) / float64(b)
+			t.lanes[l].Backward(sh.smp, sh.dout)
+		}
+	}
+	if t.parallel {
+		done := make(chan struct{})
+		go func() { run(1); close(done) }()
+		run(0)
+		<-done
+	} else {
+		run(0)
+		run(1)
+	}
+	for i := range t.active {
+		losses[i] += t.shares[0][i].loss + t.shares[1][i].loss
+	}
+	t.model.Finish()
+	t.opt.Step()
+}
+
+// trainStep does one optimizer step and adds the per-objective losses to
+// losses.
 func (t *trainer) trainStep(losses []float64) {
+	if t.lanes != nil {
+		t.lanedStep(losses)
+		return
+	}
 	ps := t.model.Params()
 	ps.ZeroGrad()
 	t.model.Prepare()

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/nn"
 	"github.com/paperlab/paperlab/lib/pitot"
 )
 
@@ -162,5 +163,38 @@ func TestGrid(t *testing.T) {
 	shard := Grid{Presets: []string{"pitot", "embedding/4"}, Profile: prof, Shard: 1, Shards: 2}
 	if runs := shard.Runs(); len(runs) != 2 || runs[0].Replicate != 1 || runs[1].Preset != "embedding/4" {
 		t.Errorf("shard 1/2 runs %v", runs)
+	}
+}
+
+// TestParallelLanes checks that a run alone on the machine, whose steps
+// run the towers and the two halves of every batch on two goroutines,
+// ends with bit-identical parameters to the same run on one goroutine.
+func TestParallelLanes(t *testing.T) {
+	data, s := testData(t)
+	cfg := shortConfig()
+	run := Run{Preset: "pitot", Level: 0.5}
+	params := func(parallel bool) *nn.Params[float32] {
+		tr, err := newTrainer(data, cfg, run, s, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.lanes == nil {
+			t.Fatal("pitot is not laned")
+		}
+		tr.parallel = parallel
+		if c, ok := tr.model.(interface{ SetConcurrent(bool) }); ok {
+			c.SetConcurrent(parallel)
+		}
+		losses := make([]float64, len(tr.active))
+		for range 20 {
+			tr.trainStep(losses)
+		}
+		return tr.model.Params()
+	}
+	a, b := params(true), params(false)
+	for i, p := range a.List {
+		if !slices.Equal(p.Data, b.List[i].Data) {
+			t.Fatalf("%s differs between parallel and serial lanes", p.Name)
+		}
 	}
 }
