@@ -195,3 +195,33 @@ func (l *Lab) Embeddings(preset string, level float64) ([]*pitot.Embeddings, err
 	}
 	return out, nil
 }
+
+// PlatformErrors returns, for every platform, the absolute percentage
+// errors |t / t̂ − 1| of head 0 on its isolated (mf) test observations,
+// pooled over the replicates of a preset at one data level: the data of
+// the paper's by_platform_category figure (pitot at 0.9). The runs must be
+// trained.
+func (l *Lab) PlatformErrors(preset string, level float64) ([][]float64, error) {
+	out := make([][]float64, l.Data.Side.Platforms)
+	mf := &l.Data.Objectives[0]
+	for r := range l.Profile.Replicates {
+		run := train.Run{Preset: preset, Level: level, Replicate: r}
+		_, test, cfg, err := train.RunParts(l.Data, l.Results, l.Splits, run)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Loss == pitot.LossPercent {
+			return nil, fmt.Errorf("experiment: %s predicts raw runtimes; platform errors need a log model", preset)
+		}
+		s, err := dataset.ReadSplits(dataset.SplitPath(l.Splits, level, r), l.Data.Pitot)
+		if err != nil {
+			return nil, err
+		}
+		part := test[mf.Name]
+		for i, k := range s.Objectives[mf.Name].Test {
+			p := mf.All.Platform[k]
+			out[p] = append(out[p], math.Abs(math.Expm1(part.Y[i]-part.Heads[0][i])))
+		}
+	}
+	return out, nil
+}

@@ -39,6 +39,28 @@ func TestEnsure(t *testing.T) {
 			t.Errorf("if2 coverage %v", c)
 		}
 	}
+	// Per-platform errors pool the replicates' test errors: as the
+	// replicates' test splits have one size, their grand mean is the mean
+	// of the replicates' MAPEs.
+	errs, err := lab.PlatformErrors("pitot", 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	var n int
+	for _, e := range errs {
+		for _, x := range e {
+			sum += x
+			n++
+		}
+	}
+	sp, _ := dataset.ReadSplits(dataset.SplitPath(lab.Splits, 0.5, 0), p)
+	if want := 2 * len(sp.Objectives["mf"].Test); n != want {
+		t.Errorf("%d platform errors, want %d", n, want)
+	}
+	if got, want := sum/float64(n), (mape[0][0]+mape[0][1])/2; math.Abs(got-want) > 1e-9 {
+		t.Errorf("pooled platform error %v, mean MAPE %v", got, want)
+	}
 	st, _ := os.Stat(lab.SummaryPath("pitot"))
 	if _, err := lab.Evaluate("pitot"); err != nil {
 		t.Fatal(err)

@@ -34,9 +34,16 @@ func (f *Figure) SetLegend(entries []Entry) {
 // KeepLegend keeps the legend of panel (r, c) and removes the legends of
 // all other panels: one legend for the figure, inside a panel.
 func (f *Figure) KeepLegend(r, c int) {
+	f.KeepLegends(func(i, j int) bool { return i == r && j == c })
+}
+
+// KeepLegends keeps the legends of the panels (r, c) for which keep is
+// true and removes the others: one legend per row, say, when the rows plot
+// different series.
+func (f *Figure) KeepLegends(keep func(r, c int) bool) {
 	for i, row := range f.Panels {
 		for j, p := range row {
-			if p != nil && (i != r || j != c) {
+			if p != nil && !keep(i, j) {
 				clearLegend(p)
 			}
 		}

@@ -49,3 +49,36 @@ func TestInterference(t *testing.T) {
 		t.Error("no error without interference sets")
 	}
 }
+
+// TestPlatformCategories checks the groups of every platform in the data
+// against the tables of the paper's by_platform_category script: runtime
+// modes and families by runtime name, device classes by device.
+func TestPlatformCategories(t *testing.T) {
+	m, err := dataset.LoadMatrix("../../data/pitot/data.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := map[string]string{"iwasm-a": "AOT", "iwasm-i": "Interpreted", "wasm3-i": "Interpreted", "wasmedge-i": "Interpreted",
+		"wasmer-a-cl": "AOT", "wasmer-a-ll": "AOT", "wasmer-j-cl": "JIT", "wasmer-j-sp": "JIT", "wasmtime-a": "AOT", "wasmtime-j": "JIT"}
+	family := map[string]string{"iwasm-a": "WAMR", "iwasm-i": "WAMR", "wasm3-i": "Wasm3", "wasmedge-i": "WasmEdge",
+		"wasmer-a-cl": "Wasmer", "wasmer-a-ll": "Wasmer", "wasmer-j-cl": "Wasmer", "wasmer-j-sp": "Wasmer", "wasmtime-a": "Wasmtime", "wasmtime-j": "Wasmtime"}
+	const amd, intel, arm, other = "x86/AMD", "x86/Intel", "ARM A-class", "Other"
+	device := map[string]string{"hc-10": amd, "hc-11": intel, "hc-12": intel, "hc-13": amd, "hc-14": amd,
+		"hc-15": intel, "hc-16": amd, "hc-17": intel, "hc-18": intel, "hc-19": intel,
+		"hc-20": arm, "hc-21": arm, "hc-24": arm, "hc-25": arm, "hc-26": arm,
+		"hc-27": arm, "hc-28": arm, "hc-29": arm, "hc-31": intel, "hc-33": intel,
+		"hc-34": intel, "hc-35": intel, "hc-42": other, "hc-43": arm, "hc-80": other}
+	arch := Architectures(m)
+	for i, n := range m.Platforms.Names {
+		rt, dev := dataset.Runtime(n), dataset.Device(n)
+		if got := Execution(n); got != mode[rt] {
+			t.Errorf("%s: execution %q, want %q", n, got, mode[rt])
+		}
+		if got := RuntimeFamily(n); got != family[rt] {
+			t.Errorf("%s: runtime %q, want %q", n, got, family[rt])
+		}
+		if got := DeviceClass(arch[i]); got != device[dev] {
+			t.Errorf("%s: device class %q, want %q", n, got, device[dev])
+		}
+	}
+}

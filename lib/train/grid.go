@@ -33,7 +33,7 @@ type Profile struct {
 // grid whose Pitot figures finish in minutes on 2 cores.
 var Profiles = map[string]Profile{
 	"paper": {Name: "paper", Levels: dataset.Levels, Replicates: 5},
-	"quick": {Name: "quick", Levels: []float64{0.1, 0.5, 0.9}, Replicates: 3, Steps: 2000, NNSteps: 400, ValEvery: 100},
+	"quick": {Name: "quick", Levels: []float64{0.1, 0.5, 0.9}, Replicates: 3, Steps: 2000, ValEvery: 100},
 }
 
 // DefaultProfile is used when PAPERLAB_PROFILE is unset.
