@@ -14,6 +14,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -62,14 +63,14 @@ func main() {
 			line += fmt.Sprintf("  %s MAPE@%.0f%% %.2f±%.2f%%", obj, 100*s.Levels[top], 100*mean, 100*se2)
 		}
 		if cov := s.Coverage("mf")[top]; len(cov) > 0 {
-			ai := alphaIndex(0.05)
 			var c []float64
 			for _, rep := range cov {
-				c = append(c, rep[ai])
+				c = append(c, rep[alphaIndex(0.05)])
 			}
 			mean, _ := conformal.MeanSE2(c)
 			line += fmt.Sprintf("  mf coverage@ε=5%% %.1f%%", 100*mean)
 		}
+		line += fmt.Sprintf("  max coverage gap %.1f pts", 100*coverageGap(s))
 		fmt.Printf("%s  (%.1fs)\n", line, time.Since(start).Seconds())
 	}
 	if evaluated == 0 {
@@ -77,6 +78,31 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "evaluate: %d summaries in %s\n", evaluated, repo.Rel(lab.Summary))
+}
+
+// coverageGap returns the largest |mean test coverage − (1 − ε)| over the
+// objectives, levels and miscoverages of a summary, the coverage averaged
+// over replicates: how far the bounds are from their promise.
+func coverageGap(s *conformal.Summary) float64 {
+	alphas := s.Alphas
+	if alphas == nil {
+		alphas = conformal.Alphas
+	}
+	var gap float64
+	for _, obj := range s.Objectives() {
+		for _, reps := range s.Coverage(obj) {
+			for a, alpha := range alphas {
+				var c []float64
+				for _, rep := range reps {
+					c = append(c, rep[a])
+				}
+				if mean, _ := conformal.MeanSE2(c); !math.IsNaN(mean) {
+					gap = math.Max(gap, math.Abs(mean-(1-alpha)))
+				}
+			}
+		}
+	}
+	return gap
 }
 
 // alphaIndex returns the index of miscoverage a in the summaries' alphas.

@@ -3,6 +3,7 @@ package pitotfig
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paperlab/paperlab/lib/conformal"
@@ -128,7 +129,17 @@ func HyperparameterFigure(sums map[string]*conformal.Summary, src train.Profile)
 	if base == nil {
 		return nil, fmt.Errorf("pitotfig: hyperparameters: no summary of pitot")
 	}
+	// mf first, then the interference objectives in order.
 	objs := base.Objectives()
+	slices.SortStableFunc(objs, func(a, b string) int {
+		if (a == "mf") != (b == "mf") {
+			if a == "mf" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	f := figure.New("pitot", "hyperparameters", len(Hyperparameters), len(objs))
 	f.Width, f.Height = vg.Length(1+3*float64(len(objs)))*72, vg.Length(0.3+2.4*float64(len(Hyperparameters)))*72
 	x := levelsPercent(src.Levels)

@@ -79,6 +79,9 @@ func TestHyperparameterFigure(t *testing.T) {
 	if len(f.Panels) != 4 || len(f.Panels[0]) != 2 {
 		t.Fatalf("%dx%d panels, want 4x2 (mf, if2)", len(f.Panels), len(f.Panels[0]))
 	}
+	if got := f.Panel(0, 0).Title.Text; !strings.HasSuffix(got, ", mf") {
+		t.Errorf("first column %q, want mf", got)
+	}
 	if _, max := f.Panel(1, 0).Y.Min, f.Panel(1, 0).Y.Max; max > 1000 || math.IsNaN(max) {
 		t.Errorf("y axis reaches %v: the diverged preset was drawn", max)
 	}
