@@ -100,6 +100,105 @@ TEXT ·geluForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ y+8(FP), DI
 	MOVQ e+16(FP), DX
 	MOVQ blocks+24(FP), CX
+	CMPQ CX, $2
+	JLT  fone
+
+	// Two blocks per iteration: the exp chain is long, and two independent
+	// chains keep the FP pipes busy.
+floop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y8
+	VMOVUPS geluMin<>(SB), Y15
+	VMAXPS  Y0, Y15, Y0
+	VMAXPS  Y8, Y15, Y8
+	VMULPS  geluA<>(SB), Y0, Y1
+	VMULPS  geluA<>(SB), Y8, Y9
+	VMULPS  Y0, Y1, Y1
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y1, Y1
+	VMULPS  Y8, Y9, Y9
+	VADDPS  Y1, Y0, Y1
+	VADDPS  Y9, Y8, Y9
+	VMULPS  geluM2C<>(SB), Y1, Y1
+	VMULPS  geluM2C<>(SB), Y9, Y9
+	VMOVUPS expMin<>(SB), Y15
+	VMOVUPS expMin<>(SB), Y14
+	VMAXPS  Y1, Y15, Y1
+	VMAXPS  Y9, Y14, Y9
+	VMOVUPS expMax<>(SB), Y15
+	VMOVUPS expMax<>(SB), Y14
+	VMINPS  Y1, Y15, Y1
+	VMINPS  Y9, Y14, Y9
+	VMULPS  log2e<>(SB), Y1, Y2
+	VMULPS  log2e<>(SB), Y9, Y10
+	VADDPS  roundBias<>(SB), Y2, Y2
+	VADDPS  roundBias<>(SB), Y10, Y10
+	VPSUBD  roundBias<>(SB), Y2, Y3
+	VPSUBD  roundBias<>(SB), Y10, Y11
+	VSUBPS  roundBias<>(SB), Y2, Y2
+	VSUBPS  roundBias<>(SB), Y10, Y10
+	VMULPS  ln2Hi<>(SB), Y2, Y4
+	VMULPS  ln2Hi<>(SB), Y10, Y12
+	VSUBPS  Y4, Y1, Y1
+	VSUBPS  Y12, Y9, Y9
+	VMULPS  ln2Lo<>(SB), Y2, Y4
+	VMULPS  ln2Lo<>(SB), Y10, Y12
+	VSUBPS  Y4, Y1, Y1
+	VSUBPS  Y12, Y9, Y9
+	VMULPS  expP0<>(SB), Y1, Y4
+	VMULPS  expP0<>(SB), Y9, Y12
+	VADDPS  expP1<>(SB), Y4, Y4
+	VADDPS  expP1<>(SB), Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VADDPS  expP2<>(SB), Y4, Y4
+	VADDPS  expP2<>(SB), Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VADDPS  expP3<>(SB), Y4, Y4
+	VADDPS  expP3<>(SB), Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VADDPS  expP4<>(SB), Y4, Y4
+	VADDPS  expP4<>(SB), Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VADDPS  expP5<>(SB), Y4, Y4
+	VADDPS  expP5<>(SB), Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VMULPS  Y1, Y4, Y4
+	VMULPS  Y9, Y12, Y12
+	VADDPS  Y1, Y4, Y4
+	VADDPS  Y9, Y12, Y12
+	VADDPS  one<>(SB), Y4, Y4
+	VADDPS  one<>(SB), Y12, Y12
+	VPADDD  bias127<>(SB), Y3, Y3
+	VPADDD  bias127<>(SB), Y11, Y11
+	VPSLLD  $23, Y3, Y3
+	VPSLLD  $23, Y11, Y11
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y11, Y12, Y12
+	VADDPS  one<>(SB), Y4, Y5
+	VADDPS  one<>(SB), Y12, Y13
+	VDIVPS  Y5, Y0, Y6
+	VDIVPS  Y13, Y8, Y7
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	TESTQ   DX, DX
+	JZ      fnoe2
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y12, 32(DX)
+	ADDQ    $64, DX
+
+fnoe2:
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  floop2
+
+fone:
 	TESTQ CX, CX
 	JZ   fdone
 
