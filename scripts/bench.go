@@ -63,9 +63,11 @@ func main() {
 	check(err)
 	report("attention-step", ms(da), "ms", "Attention baseline, one replicate")
 
-	// Grids are projected from each preset's own step time, times the
-	// replicate-step / step ratio measured above (how well runs share the
-	// cores), for the Monolith and Attention baselines too.
+	// Grids are projected from each preset's throughput as a grid runs it:
+	// one run per worker, every worker busy (ReplicateStepTime with two runs
+	// per worker), so that how well runs share the cores is measured per
+	// preset. The Monolith and Attention baselines, 10x costlier per step,
+	// are scaled from their alone step time by the Pitot ratio.
 	eff := float64(r5) / float64(d)
 	step := map[string]float64{}
 	for _, name := range pitot.Presets() {
@@ -76,9 +78,9 @@ func main() {
 		case pitot.KindAttention:
 			step[name] = float64(da) * eff
 		default:
-			t, err := train.StepTime(data, c, splits, 20, 210)
+			t, err := train.ReplicateStepTime(data, c, splits, 2*workers, workers, 150)
 			check(err)
-			step[name] = float64(t) * eff
+			step[name] = float64(t)
 		}
 	}
 	project := func(prof train.Profile, nn bool) time.Duration {

@@ -169,6 +169,9 @@ func TestPresets(t *testing.T) {
 	if err != nil || fmt.Sprint(m) != "[embedding/128 embedding/16 embedding/4 embedding/64 embedding/8 pitot]" {
 		t.Errorf("Match = %v, %v", m, err)
 	}
+	if all, err := Match("*"); err != nil || len(all) != 32 {
+		t.Errorf("Match(*) = %d presets, %v; want all 32", len(all), err)
+	}
 	if _, err := Match("nosuch/*"); err == nil {
 		t.Error("a pattern matching nothing was accepted")
 	}

@@ -114,7 +114,8 @@ func Preset(name string) (Config, error) {
 }
 
 // Match returns the presets matching any of the shell patterns (path.Match
-// syntax, e.g. "embedding/*", "pitot"), sorted; it fails on a pattern that
+// syntax, e.g. "embedding/*", "pitot"), sorted; "*" alone means every
+// preset (path.Match's * stops at a slash). It fails on a pattern that
 // matches nothing.
 func Match(patterns ...string) ([]string, error) {
 	var out []string
@@ -122,6 +123,9 @@ func Match(patterns ...string) ([]string, error) {
 		n := 0
 		for _, name := range Presets() {
 			ok, err := path.Match(pat, name)
+			if pat == "*" {
+				ok = true
+			}
 			if err != nil {
 				return nil, fmt.Errorf("pitot: bad preset pattern %q: %v", pat, err)
 			}
