@@ -66,22 +66,17 @@ func main() {
 	// Grids are projected from each preset's throughput as a grid runs it:
 	// one run per worker, every worker busy (ReplicateStepTime with two runs
 	// per worker), so that how well runs share the cores is measured per
-	// preset. The Monolith and Attention baselines, 10x costlier per step,
-	// are scaled from their alone step time by the Pitot ratio.
-	eff := float64(r5) / float64(d)
+	// preset, the Monolith and Attention baselines included.
 	step := map[string]float64{}
 	for _, name := range pitot.Presets() {
 		c, _ := pitot.Preset(name)
-		switch c.Resolve().Kind {
-		case pitot.KindMonolith:
-			step[name] = float64(dm) * eff
-		case pitot.KindAttention:
-			step[name] = float64(da) * eff
-		default:
-			t, err := train.ReplicateStepTime(data, c, splits, 2*workers, workers, 150)
-			check(err)
-			step[name] = float64(t)
+		steps := 150
+		if k := c.Resolve().Kind; k == pitot.KindMonolith || k == pitot.KindAttention {
+			steps = 20
 		}
+		t, err := train.ReplicateStepTime(data, c, splits, 2*workers, workers, steps)
+		check(err)
+		step[name] = float64(t)
 	}
 	project := func(prof train.Profile, nn bool) time.Duration {
 		var total float64

@@ -677,3 +677,27 @@ func TestRowKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestColSums checks the AVX2 column sums (bias gradients) against float64
+// sums, over more rows than one chunk of ones32.
+func TestColSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, shape := range [][2]int{{1, 8}, {249, 128}, {2500, 16}, {7, 5}} {
+		m := NewMatrix[float32](shape[0], shape[1])
+		Uniform(rng, m.Data, -1, 1)
+		s := make([]float32, shape[1])
+		for j := range s {
+			s[j] = float32(j)
+		}
+		addColSums(m, s)
+		for j := range s {
+			want := float64(j)
+			for i := range shape[0] {
+				want += float64(m.Data[i*shape[1]+j])
+			}
+			if d := math.Abs(float64(s[j]) - want); d > 1e-4*math.Max(1, math.Abs(want)) {
+				t.Fatalf("%dx%d column %d: %g, want %g", shape[0], shape[1], j, s[j], want)
+			}
+		}
+	}
+}

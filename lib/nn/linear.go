@@ -64,12 +64,29 @@ func (l *Linear[T]) Backward(x, dy, dx Matrix[T]) {
 	}
 }
 
+// ones32 is a read-only row of ones for the AVX2 column sums.
+var ones32 = func() []float32 {
+	v := make([]float32, 1024)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}()
+
 // addColSums adds the column sums of m into s (len(s) == m.Cols), four
 // rows at a time so that each s[j] is loaded and stored once per four
 // rows.
 func addColSums[T Float](m Matrix[T], s []T) {
 	c := m.Cols
 	s = s[:c]
+	if haveAVX2 && is32[T]() && c > 0 && c%8 == 0 {
+		// s += Σ_i 1·row_i, row after row, in chunks of len(ones32).
+		for lo := 0; lo < m.Rows; lo += len(ones32) {
+			n := min(len(ones32), m.Rows-lo)
+			axpysStridedAVX2(&ones32[0], &as32(m.Data)[lo*c], &as32(s)[0], n, c, c, 0)
+		}
+		return
+	}
 	i := 0
 	for ; i+4 <= m.Rows; i += 4 {
 		r0 := m.Data[i*c : (i+1)*c]
