@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paperlab/paperlab/lib/apparate/workload"
 	"github.com/paperlab/paperlab/lib/backend"
 	"github.com/paperlab/paperlab/lib/dataset"
 	"github.com/paperlab/paperlab/lib/pitot"
@@ -94,6 +95,19 @@ func main() {
 	report("pitot-grid-hours", project(paper, false).Hours(), "h", "paper profile: 30 Pitot-family presets x 9 levels x 5 replicates x 20,000 steps, projected")
 	report("baselines-grid-hours", project(paper, true).Hours(), "h", "paper profile: Monolith + Attention x 9 levels x 5 replicates x 20,000 steps, projected")
 	report("quick-grid-minutes", (project(quick, false) + project(quick, true)).Minutes(), "min", "quick profile: all 32 presets, projected")
+
+	// Apparate: one CV workload of 10^6 frames end to end (synthetic
+	// inputs, Clockwork schedule, replay with the controller, optimal
+	// oracle, metrics).
+	var ac workload.Config
+	ac.CV.Samples = 1000000
+	as, err := ac.Settings(workload.CV)
+	check(err)
+	start := time.Now()
+	_, err = workload.Run(workload.Workload{Set: workload.CV, Model: "resnet50", Dataset: "bellevue1"}, as)
+	check(err)
+	report("apparate-1m-seconds", time.Since(start).Seconds(), "s", "Apparate simulator: 10^6 requests of ResNet-50 on a 30 FPS video, inputs generated, replayed, oracle and metrics")
+
 	check(write(filepath.Join(root, "BENCHMARKS.md"), workers))
 }
 
