@@ -12,8 +12,12 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/figure/figure"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"BarLegend":       reflect.ValueOf(figure.BarLegend),
 		"Bin":             reflect.ValueOf(figure.Bin),
 		"BoxPlots":        reflect.ValueOf(figure.BoxPlots),
+		"CDFLegend":       reflect.ValueOf(figure.CDFLegend),
+		"CDFLines":        reflect.ValueOf(figure.CDFLines),
+		"CDFMaxPoints":    reflect.ValueOf(constant.MakeFromLiteral("2000", token.INT, 0)),
 		"CategoryLegend":  reflect.ValueOf(figure.CategoryLegend),
 		"CategoryScatter": reflect.ValueOf(figure.CategoryScatter),
 		"ClipY":           reflect.ValueOf(figure.ClipY),
@@ -21,6 +25,7 @@ func init() {
 		"Dir":             reflect.ValueOf(figure.Dir),
 		"ErrorLines":      reflect.ValueOf(figure.ErrorLines),
 		"Formats":         reflect.ValueOf(&figure.Formats).Elem(),
+		"GroupedBars":     reflect.ValueOf(figure.GroupedBars),
 		"LabelSize":       reflect.ValueOf(constant.MakeFromLiteral("9", token.INT, 0)),
 		"Linspace":        reflect.ValueOf(figure.Linspace),
 		"LogLog":          reflect.ValueOf(figure.LogLog),
@@ -40,6 +45,8 @@ func init() {
 		"TitleSize":       reflect.ValueOf(constant.MakeFromLiteral("10", token.INT, 0)),
 
 		// type definitions
+		"BarSeries": reflect.ValueOf((*figure.BarSeries)(nil)),
+		"CDFSeries": reflect.ValueOf((*figure.CDFSeries)(nil)),
 		"Entry":     reflect.ValueOf((*figure.Entry)(nil)),
 		"Figure":    reflect.ValueOf((*figure.Figure)(nil)),
 		"Fit":       reflect.ValueOf((*figure.Fit)(nil)),
