@@ -12,10 +12,11 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/repo/repo"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Module":   reflect.ValueOf(constant.MakeFromLiteral("\"github.com/paperlab/paperlab\"", token.STRING, 0)),
-		"Path":     reflect.ValueOf(repo.Path),
-		"Rel":      reflect.ValueOf(repo.Rel),
-		"Root":     reflect.ValueOf(repo.Root),
-		"RootFrom": reflect.ValueOf(repo.RootFrom),
+		"Module":    reflect.ValueOf(constant.MakeFromLiteral("\"github.com/paperlab/paperlab\"", token.STRING, 0)),
+		"Path":      reflect.ValueOf(repo.Path),
+		"Rel":       reflect.ValueOf(repo.Rel),
+		"Root":      reflect.ValueOf(repo.Root),
+		"RootFrom":  reflect.ValueOf(repo.RootFrom),
+		"WriteFile": reflect.ValueOf(repo.WriteFile),
 	}
 }

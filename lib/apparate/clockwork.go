@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"slices"
+
+	"github.com/paperlab/paperlab/lib/repo"
 )
 
 // Clockwork emulates the Clockwork-style batching of the vanilla model
@@ -190,7 +192,7 @@ func WriteSchedule(path string, s *Schedule) error {
 	if err != nil {
 		return fmt.Errorf("apparate: write %s: %w", path, err)
 	}
-	return writeFileViaTemp(path, append(data, '\n'))
+	return repo.WriteFile(path, append(data, '\n'))
 }
 
 // ReadSchedule reads a schedule written by WriteSchedule and checks it:

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paperlab/paperlab/lib/repo"
 )
 
 // RoundBatch rounds a batch size up to the next of BatchSizes, the batch
@@ -228,30 +229,7 @@ func (p *Profile) Write(path string) error {
 	if err != nil {
 		return fmt.Errorf("apparate: write %s: %w", path, err)
 	}
-	return writeFileViaTemp(path, append(data, '\n'))
-}
-
-// writeFileViaTemp writes data to a temporary file next to path and renames
-// it over path, so readers never see a partial file.
-func writeFileViaTemp(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("apparate: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("apparate: write %s: %w", path, err)
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return repo.WriteFile(path, append(data, '\n'))
 }
 
 // V100Scaling is the default batch scaling s(b) of synthetic profiles

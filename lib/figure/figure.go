@@ -19,13 +19,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/paperlab/paperlab/lib/repo"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-
-	"github.com/paperlab/paperlab/lib/repo"
 )
 
 // Palette is the house colour cycle: the Okabe-Ito colour-blind-safe set.
@@ -216,30 +215,10 @@ func (f *Figure) Save(dir string, formats ...string) ([]string, error) {
 			return paths, err
 		}
 		path := filepath.Join(out, f.Name+"."+format)
-		if err := writeAtomic(path, b); err != nil {
+		if err := repo.WriteFile(path, b); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paperlab/paperlab/lib/dataset"
 	"github.com/paperlab/paperlab/lib/pitot"
+	"github.com/paperlab/paperlab/lib/repo"
 )
 
 // Profile is a named size of the experiment grid.
@@ -218,14 +219,7 @@ func writeConfig(path string, c pitot.Config) error {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return repo.WriteFile(path, b)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/paperlab/paperlab/lib/npz"
+	"github.com/paperlab/paperlab/lib/repo"
 )
 
 // Storage: a set's results live under <dir>/<set>/: config.json (the set's
@@ -55,7 +56,7 @@ func guardConfig(dir string, s Settings) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("workload: %w", err)
 	}
-	return writeAtomic(path, want)
+	return repo.WriteFile(path, want)
 }
 
 // done reports whether w has a stored result made with settings s, and
@@ -109,7 +110,7 @@ func write(dir string, r *Result) error {
 	if err != nil {
 		return fmt.Errorf("workload: %s: %w", r.Workload.ResultPath(dir), err)
 	}
-	return writeAtomic(r.Workload.ResultPath(dir), append(b, '\n'))
+	return repo.WriteFile(r.Workload.ResultPath(dir), append(b, '\n'))
 }
 
 func writeLatencies(path string, l *Latencies) error {
@@ -164,33 +165,4 @@ func ReadLatencies(path string) (*Latencies, error) {
 			Found:    fmt.Sprintf("%d and %d", len(l.Apparate), len(l.Optimal))}
 	}
 	return &l, nil
-}
-
-// writeAtomic writes data to a temporary file beside path, creating the
-// directory, and renames it over path.
-func writeAtomic(path string, data []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("workload: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("workload: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("workload: write %s: %w", path, err)
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
