@@ -369,6 +369,15 @@ func (p pickleReader) key(d *types.Dict, key string) (any, error) {
 	return nil, fmt.Errorf("apparate: pickle %s: key %q missing (have %s)", p.path, key, strings.Join(have, ", "))
 }
 
+// keyList returns the list under key of d.
+func (p pickleReader) keyList(d *types.Dict, key string) ([]any, error) {
+	v, err := p.key(d, key)
+	if err != nil {
+		return nil, err
+	}
+	return p.list(v, fmt.Sprintf("[%q]", key))
+}
+
 // list returns a list or tuple's items.
 func (p pickleReader) list(v any, at string) ([]any, error) {
 	switch l := v.(type) {
@@ -499,11 +508,7 @@ func ScheduleFromPickle(path string) (*Schedule, error) {
 // batches reads batching_decision.
 func (p pickleReader) batches(d *types.Dict) ([]int, error) {
 	const key = "batching_decision"
-	v, err := p.key(d, key)
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.list(v, fmt.Sprintf("[%q]", key))
+	items, err := p.keyList(d, key)
 	if err != nil {
 		return nil, err
 	}
@@ -525,11 +530,7 @@ func (p pickleReader) batches(d *types.Dict) ([]int, error) {
 // requests reads per_request_stats.
 func (p pickleReader) requests(d *types.Dict) ([]Request, error) {
 	const key = "per_request_stats"
-	v, err := p.key(d, key)
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.list(v, fmt.Sprintf("[%q]", key))
+	items, err := p.keyList(d, key)
 	if err != nil {
 		return nil, err
 	}
@@ -630,12 +631,8 @@ func TableFromPickle(path string) (*Table, error) {
 // ramps returns d[key] without its last entry (the final output), each
 // entry a list; it wants at least one ramp besides the final output.
 func (p pickleReader) ramps(d *types.Dict, key string) ([][]any, error) {
-	v, err := p.key(d, key)
-	if err != nil {
-		return nil, err
-	}
 	at := fmt.Sprintf("[%q]", key)
-	items, err := p.list(v, at)
+	items, err := p.keyList(d, key)
 	if err != nil {
 		return nil, err
 	}
