@@ -10,15 +10,18 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/paperlab/paperlab/lib/apparate/workload"
 	"github.com/paperlab/paperlab/lib/backend"
 	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/pit"
 	"github.com/paperlab/paperlab/lib/pitot"
 	"github.com/paperlab/paperlab/lib/repo"
 	"github.com/paperlab/paperlab/lib/train"
@@ -108,7 +111,62 @@ func main() {
 	check(err)
 	report("apparate-1m-seconds", time.Since(start).Seconds(), "s", "Apparate simulator: 10^6 requests of ResNet-50 on a 30 FPS video, inputs generated, replayed, oracle and metrics")
 
+	benchPIT(workers)
+
 	check(write(filepath.Join(root, "BENCHMARKS.md"), workers))
+}
+
+// benchPIT times a 1024^3 float32 product C = A·B whose operand A has a
+// random 32x1-granular mask (specs/pit.md 5.5): dense with the engine's
+// BLAS, and PIT's 32x1 micro-tile kernel with its index built in the timed
+// region, at 90, 95 and 99 % sparsity; medians of 7 interleaved
+// repetitions, both on all workers.
+func benchPIT(workers int) {
+	const n = 1024
+	rng := rand.New(rand.NewPCG(5, 23))
+	b := pit.NewMatrix(n, n)
+	for i := range b.Data {
+		b.Data[i] = float32(rng.NormFloat64())
+	}
+	c := pit.NewMatrix(n, n)
+	sparsities := []float64{0.90, 0.95, 0.99}
+	as := make([]pit.Matrix, len(sparsities))
+	masks := make([]pit.Mask, len(sparsities))
+	for si, sp := range sparsities {
+		a := pit.NewMatrix(n, n)
+		m := pit.Mask{Rows: n, Cols: n, Bits: make([]bool, n*n)}
+		for r0 := 0; r0 < n; r0 += 32 {
+			for k := range n {
+				if rng.Float64() < sp {
+					continue
+				}
+				for r := r0; r < r0+32; r++ {
+					a.Data[r*n+k] = float32(rng.NormFloat64())
+					m.Bits[r*n+k] = true
+				}
+			}
+		}
+		as[si], masks[si] = a, m
+	}
+	const reps = 7
+	dense := make([]float64, 0, reps)
+	sparse := make([][]float64, len(sparsities))
+	for range reps {
+		start := time.Now()
+		pit.Dense(as[0], b, c, workers)
+		dense = append(dense, time.Since(start).Seconds()*1e3)
+		for si := range sparsities {
+			start := time.Now()
+			pit.MatmulK(as[si], masks[si], b, c, workers)
+			sparse[si] = append(sparse[si], time.Since(start).Seconds()*1e3)
+		}
+	}
+	median := func(x []float64) float64 { slices.Sort(x); return x[len(x)/2] }
+	report("pit-dense-ms", median(dense), "ms", fmt.Sprintf("1024^3 float32 dense product, %s, %d workers", backend.Name(), workers))
+	for si, sp := range sparsities {
+		report(fmt.Sprintf("pit-32x1-ms-s%.0f", 100*sp), median(sparse[si]), "ms",
+			fmt.Sprintf("same product, A %.0f %% sparse in 32x1 micro-tiles: PIT index + gather + dense tiles", 100*sp))
+	}
 }
 
 func cpuModel() string {
