@@ -3,10 +3,8 @@ package pit
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/paperlab/paperlab/lib/backend"
+	"github.com/paperlab/paperlab/lib/nn"
 )
 
 // Matrix is a row-major float32 matrix: element (i, j) is Data[i*Cols+j].
@@ -14,8 +12,8 @@ import (
 //
 // It is a plain non-generic type, not nn.Matrix[float32], so that the
 // package stays callable from the project's yaegi scripts (yaegi cannot use
-// generics through extracted symbols; DESIGN.md) and does not depend on the
-// training engine. Convert with nn.MatrixOf(m.Rows, m.Cols, m.Data).
+// generics through extracted symbols; DESIGN.md). Gemm hands it to the
+// training engine's nn.Gemm as an nn.Matrix view.
 type Matrix struct {
 	Rows, Cols int
 	Data       []float32
@@ -85,31 +83,16 @@ func dims(op string, transA, transB bool, a, b, c Matrix) (m, k, n int) {
 	return m, k, n
 }
 
-// Gemm computes c = alpha*op(a)*op(b) + beta*c through blas32.Gemm, i.e.
-// whatever BLAS blas32.Use installed (OpenBLAS with lib/backend and the
-// openblas tag).
+// Gemm computes c = alpha*op(a)*op(b) + beta*c through the training
+// engine's nn.Gemm, i.e. whatever BLAS blas32.Use installed (OpenBLAS with
+// lib/backend and the openblas tag).
 func Gemm(transA, transB bool, alpha float32, a, b Matrix, beta float32, c Matrix) {
-	m, k, n := dims("Gemm", transA, transB, a, b, c)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(beta, c.Data[:m*n])
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	blas32.Gemm(ta, tb, alpha, general(a), general(b), beta, general(c))
+	dims("Gemm", transA, transB, a, b, c)
+	nn.Gemm(transA, transB, alpha, a.nn(), b.nn(), beta, c.nn())
 }
 
-func general(m Matrix) blas32.General {
-	return blas32.General{Rows: m.Rows, Cols: m.Cols, Stride: m.Cols, Data: m.Data[:m.Rows*m.Cols]}
-}
+// nn views m as the training engine's matrix type.
+func (m Matrix) nn() nn.Matrix[float32] { return nn.MatrixOf(m.Rows, m.Cols, m.Data[:m.Rows*m.Cols]) }
 
 // scale multiplies x by beta in place; beta == 0 writes zeros.
 func scale(beta float32, x []float32) {
