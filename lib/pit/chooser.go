@@ -98,18 +98,24 @@ func (c Choice) String() string {
 	return fmt.Sprintf("%s (s_eff %.3f, %.3g s)", c.Tile, c.Sparsity, c.Predicted)
 }
 
-// Choose is the online kernel selection of specs/pit.md §2.7 step 2: for
-// each candidate shape with a curve in table it computes the effective
-// sparsity of m and the predicted latency at it, and returns the cheapest,
-// or Dense when no candidate is strictly cheaper than table.Dense.
-// Candidates without a curve are skipped; ties keep the earlier candidate.
+// Choose is the online kernel selection of specs/pit.md §2.7 step 2: it
+// computes the effective sparsity of m for every candidate shape with a
+// curve in table (EffectiveSparsities, one pass over m), predicts each
+// one's latency at it, and returns the cheapest, or Dense when no
+// candidate is strictly cheaper than table.Dense. Candidates without a
+// curve are skipped; ties keep the earlier candidate.
 func Choose(m Mask, table CostTable, candidates []Tile) Choice {
-	best := Choice{Dense: true, Predicted: table.Dense}
+	var have []Tile
 	for _, t := range candidates {
-		s := EffectiveSparsity(m, t, 0)
-		lat, ok := table.Predict(t, s)
-		if ok && lat < best.Predicted {
-			best = Choice{Tile: t, Sparsity: s, Predicted: lat}
+		if _, ok := table.Predict(t, 0); ok {
+			have = append(have, t)
+		}
+	}
+	best := Choice{Dense: true, Predicted: table.Dense}
+	for i, s := range EffectiveSparsities(m, have, 0) {
+		lat, _ := table.Predict(have[i], s)
+		if lat < best.Predicted {
+			best = Choice{Tile: have[i], Sparsity: s, Predicted: lat}
 		}
 	}
 	return best

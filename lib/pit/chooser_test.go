@@ -116,3 +116,25 @@ func TestCalibrate(t *testing.T) {
 	}
 	_ = Choose(gridMask(256, 256, 32, 1), tb, tiles) // any choice is valid on a measured table
 }
+
+// TestEffectiveSparsitiesMatchIndex compares the packed one-pass count
+// with the index-based one for shapes whose width is and is not a power of
+// two, wider than a word, and masks whose width is not a multiple of 64.
+func TestEffectiveSparsitiesMatchIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	tiles := []Tile{Tile1x1, Tile32x1, {16, 1}, {4, 1}, Tile1x64, {1, 32}, {1, 16}, {3, 5}, {2, 100}, {1, 128}, Tile32x32}
+	for _, sh := range [][2]int{{1, 1}, {100, 70}, {33, 200}, {64, 256}} {
+		for _, s := range sparsities {
+			m := randomMask(rng, sh[0], sh[1], Tile{2, 1}, s, 0.7)
+			got := EffectiveSparsities(m, tiles, 3)
+			for i, tl := range tiles {
+				if want := EffectiveSparsity(m, tl, 1); math.Abs(got[i]-want) > 1e-12 {
+					t.Errorf("%v tile %v s=%g: packed s_eff %g, index %g", sh, tl, s, got[i], want)
+				}
+			}
+		}
+	}
+	if got := EffectiveSparsities(Mask{}, []Tile{Tile32x1}, 1); got[0] != 1 {
+		t.Errorf("empty mask: %v, want [1]", got)
+	}
+}
