@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -97,6 +98,15 @@ func main() {
 		fmt.Printf("\n%s (%s): %s\n", e.ID, e.Mirrors, e.Title)
 		printRows(rows)
 	}
+	cal, err := suite.ReadCalibration(filepath.Join(dir, "costtable.json"))
+	check(err)
+	fmt.Println("\nAgainst the paper (specs/pit.md section 9):")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "comparison\tours\tpaper")
+	for _, h := range suite.Headlines(out, cal) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Name, h.Ours, h.Paper)
+	}
+	tw.Flush()
 }
 
 // printRows prints one line per row: configuration, method, times in ms,

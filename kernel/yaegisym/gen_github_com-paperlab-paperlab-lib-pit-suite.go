@@ -13,6 +13,7 @@ func init() {
 	Symbols["github.com/paperlab/paperlab/lib/pit/suite/suite"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Activations":           reflect.ValueOf(suite.Activations),
+		"BreakEven":             reflect.ValueOf(suite.BreakEven),
 		"Calibrate":             reflect.ValueOf(suite.Calibrate),
 		"CalibrationSparsities": reflect.ValueOf(&suite.CalibrationSparsities).Elem(),
 		"CalibrationTiles":      reflect.ValueOf(&suite.CalibrationTiles).Elem(),
@@ -21,6 +22,7 @@ func init() {
 		"E2Sparsities":          reflect.ValueOf(&suite.E2Sparsities).Elem(),
 		"E3Granularities":       reflect.ValueOf(&suite.E3Granularities).Elem(),
 		"Experiments":           reflect.ValueOf(suite.Experiments),
+		"Headlines":             reflect.ValueOf(suite.Headlines),
 		"LoadOrCalibrate":       reflect.ValueOf(suite.LoadOrCalibrate),
 		"Lookup":                reflect.ValueOf(suite.Lookup),
 		"MAllExperts":           reflect.ValueOf(constant.MakeFromLiteral("\"all experts masked\"", token.STRING, 0)),
@@ -64,6 +66,7 @@ func init() {
 		"Case":             reflect.ValueOf((*suite.Case)(nil)),
 		"Config":           reflect.ValueOf((*suite.Config)(nil)),
 		"Experiment":       reflect.ValueOf((*suite.Experiment)(nil)),
+		"Headline":         reflect.ValueOf((*suite.Headline)(nil)),
 		"Hooks":            reflect.ValueOf((*suite.Hooks)(nil)),
 		"LengthSet":        reflect.ValueOf((*suite.LengthSet)(nil)),
 		"Machine":          reflect.ValueOf((*suite.Machine)(nil)),

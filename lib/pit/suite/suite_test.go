@@ -276,3 +276,45 @@ func TestCalibrationFile(t *testing.T) {
 		t.Errorf("bad table: error %v, want it to name the file", err)
 	}
 }
+
+func TestBreakEven(t *testing.T) {
+	tb := pit.CostTable{Dense: 10, Curves: []pit.CostCurve{{Tile: pit.Tile32x1,
+		Points: []pit.CostPoint{{Sparsity: 0, Seconds: 14}, {Sparsity: 0.5, Seconds: 6}, {Sparsity: 0.9, Seconds: 2}}}}}
+	// 14 → 6 over 0 → 0.5 crosses 10 half-way: 0.25.
+	if s, ok := BreakEven(tb, pit.Tile32x1); !ok || math.Abs(s-0.25) > 1e-12 {
+		t.Errorf("break-even %g, %v; want 0.25", s, ok)
+	}
+	if _, ok := BreakEven(tb, pit.Tile1x64); ok {
+		t.Error("break-even for a tile without a curve")
+	}
+	tb.Dense = 1
+	if _, ok := BreakEven(tb, pit.Tile32x1); ok {
+		t.Error("break-even where the curve never crosses")
+	}
+}
+
+func TestHeadlinesFromTinyRun(t *testing.T) {
+	dir := t.TempDir()
+	out, err := Run(tiny(), dir, []string{"E1", "E2", "E4"}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ReadCalibration(filepath.Join(dir, "costtable.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := Headlines(out, cal)
+	names := map[string]bool{}
+	for _, h := range hs {
+		names[strings.SplitN(h.Name, " at ", 2)[0]] = true
+		if h.Ours == "" || h.Paper == "" {
+			t.Errorf("headline %+v has an empty side", h)
+		}
+	}
+	for _, want := range []string{"break-even sparsity, PIT 32x1 vs dense (cost table, index included)",
+		"PIT 32x1 over dense", "PIT 32x1 vs block 32x64 + convert", "micro-tile overhead: PIT 32x1 kernel / 32x64 block kernel"} {
+		if !names[want] {
+			t.Errorf("no headline %q in %v", want, names)
+		}
+	}
+}
