@@ -11,6 +11,7 @@ func init() {
 	Symbols["github.com/paperlab/paperlab/lib/backend/backend"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Core":       reflect.ValueOf(backend.Core),
+		"Flushes":    reflect.ValueOf(backend.Flushes),
 		"Name":       reflect.ValueOf(backend.Name),
 		"SetThreads": reflect.ValueOf(backend.SetThreads),
 	}

@@ -10,3 +10,7 @@ func SetThreads(n int) {}
 
 // Core returns "" for gonum's BLAS.
 func Core() string { return "" }
+
+// Flushes reports false: gonum's BLAS runs in Go, whose float arithmetic
+// keeps subnormals (lib/nn flushes the results of its products instead).
+func Flushes() bool { return false }

@@ -113,9 +113,17 @@ func GELUBackward[T Float](x, dy, dx []T) {
 // for any finite x.
 const geluClamp = 10
 
+// geluZero is where the float32 kernels take gelu and gelu' to be exactly
+// 0: for x ≤ −9 the tanh form gives |gelu(x)| < 1.3e-28 and |gelu'(x)| <
+// 2.5e-27, and computing them would only feed the products that follow
+// with numbers that underflow to subnormals (see the package doc,
+// Subnormals). A NaN input stays NaN.
+const geluZero = -9
+
 // geluForward32 writes y = gelu(x) = x·s with s = σ(2u) = 1/(1 + e^(−2u)),
 // and e = e^(−2u) into e unless e is nil (for geluBackward32). For x < −10
-// it uses x = −10, so that y ≈ 0 however large |x| is. Blocks of 8 run in
+// it uses x = −10 in e, and y is 0 for x ≤ −9 (geluZero); a subnormal y
+// is flushed to zero. Blocks of 8 run in
 // the AVX2 kernel where there is one (the same arithmetic), the rest in
 // geluForwardGo.
 func geluForward32(x, y, e []float32) {
@@ -143,12 +151,17 @@ func geluForwardGo(x, y, e []float32) {
 	if e != nil {
 		e = e[:len(x)]
 	}
-	for i, v := range x {
+	for i, x0 := range x {
+		v := x0
 		if v < -geluClamp {
 			v = -geluClamp
 		}
 		ei := exp32(-2 * geluC * (v + geluA*v*v*v))
-		y[i] = v / (1 + ei)
+		yi := v / (1 + ei)
+		if x0 <= geluZero {
+			yi = 0
+		}
+		y[i] = flush(yi)
 		if e != nil {
 			e[i] = ei
 		}
@@ -160,7 +173,8 @@ func geluForwardGo(x, y, e []float32) {
 // e·s = 1−s without cancellation and u′ = √(2/π)(1 + 3·0.044715x²). If e
 // is nil it is recomputed; otherwise it holds the e of geluForward32, as
 // the MLP keeps it, and the backward pass needs no exponential. (Keeping s
-// instead would lose 1−s to cancellation for x ≳ 4.)
+// instead would lose 1−s to cancellation for x ≳ 4.) gelu' is 0 for
+// x ≤ −9 (geluZero), and a subnormal dx is flushed to zero.
 func geluBackward32(x, e, dy, dx []float32) {
 	dy = dy[:len(x)]
 	dx = dx[:len(x)]
@@ -188,8 +202,8 @@ func geluBackwardGo(x, e, dy, dx []float32) {
 	if e != nil {
 		e = e[:len(x)]
 	}
-	for i, v := range x {
-		v = min(max(v, -geluClamp), geluClamp)
+	for i, x0 := range x {
+		v := min(max(x0, -geluClamp), geluClamp)
 		var ei float32
 		if e != nil {
 			ei = e[i]
@@ -198,7 +212,11 @@ func geluBackwardGo(x, e, dy, dx []float32) {
 		}
 		s := 1 / (1 + ei)
 		du2 := 2 * geluC * (1 + 3*geluA*v*v)
-		dx[i] = dy[i] * s * (1 + v*(ei*s)*du2)
+		d := s * (1 + v*(ei*s)*du2)
+		if x0 <= geluZero {
+			d = 0
+		}
+		dx[i] = flush(dy[i] * d)
 	}
 }
 
@@ -233,7 +251,7 @@ func TanhBackward[T Float](y, dy, dx []T) {
 	dy = dy[:len(y)]
 	dx = dx[:len(y)]
 	for i, v := range y {
-		dx[i] = dy[i] * (1 - v*v)
+		dx[i] = flush(dy[i] * (1 - v*v))
 	}
 }
 
@@ -246,7 +264,7 @@ func LeakyReLUForward[T Float](slope T, x, y []T) {
 		if v < 0 {
 			v *= slope
 		}
-		y[i] = v
+		y[i] = flush(v)
 	}
 }
 
@@ -262,7 +280,7 @@ func LeakyReLUBackward[T Float](slope T, x, dy, dx []T) {
 		if v < 0 {
 			d *= slope
 		}
-		dx[i] = d
+		dx[i] = flush(d)
 	}
 }
 
@@ -314,4 +332,24 @@ func tanh32(x float32) float32 {
 	}
 	s := x * x
 	return ((((float32(-5.70498872745e-3)*s+2.06390887954e-2)*s-5.37397155531e-2)*s+1.33314422036e-1)*s-3.33332819422e-1)*s*x + x
+}
+
+// flush returns x, or a zero of x's sign if x is subnormal: the
+// flush-to-zero of the floating-point unit, done in software so that it
+// holds on every thread and in every build (see the package doc,
+// Subnormals). It reads x's bits, so a subnormal costs no microcode assist.
+// The AVX2 kernels do the same with the FLUSH macro.
+func flush[T Float](x T) T {
+	if is32[T]() {
+		b := math.Float32bits(float32(x))
+		if b&0x7fffffff <= 0x007fffff {
+			return T(math.Float32frombits(b & 0x80000000))
+		}
+		return x
+	}
+	b := math.Float64bits(float64(x))
+	if b&0x7fffffffffffffff <= 0x000fffffffffffff {
+		return T(math.Float64frombits(b & 0x8000000000000000))
+	}
+	return x
 }

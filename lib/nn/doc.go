@@ -34,6 +34,40 @@
 // unless the compiler fuses multiply-adds in the Go loops (GOAMD64=v3);
 // the build tag purego, or a CPU without AVX2, selects the Go loops.
 //
+// Subnormals: float32 numbers below 2^-126 in magnitude cost a microcode
+// assist of a hundred cycles or more on many x86 cores (Intel's among
+// them) for each instruction that reads or writes one, unless the
+// floating-point unit flushes them (the FTZ and DAZ bits of MXCSR). In
+// Pitot training they arise where a GELU unit is far below zero, so that
+// gelu'(x) is below 1e-30 and its product with the upstream gradient
+// underflows; in weight gradients that multiply such values; and in the
+// optimizers' moments, which decay geometrically for a parameter whose
+// gradient stays zero (m reaches 2^-126 after about 800 steps). They then
+// reach the operands of the backward products, which ran 4-6x slower on
+// an Intel Xeon than with normal operands. The engine stops them at the
+// source, in software, the same way on every thread and in every build:
+//
+//   - the float32 GELU is exactly 0, with derivative 0, for x ≤ −9 (where
+//     the tanh form is below 1.3e-28 and its derivative below 2.5e-27);
+//   - every elementwise kernel that can underflow (the GELU, tanh and
+//     leaky-ReLU passes, the optimizer moments m and v) replaces a
+//     subnormal result by a zero of its sign, by comparing its bits as
+//     integers (flush), in the AVX2 kernels and the Go loops alike, so
+//     both still agree bit for bit;
+//   - products leave no subnormal result: lib/backend runs OpenBLAS's
+//     sgemm with FTZ and DAZ set on the calling thread for the duration
+//     of the call (and restored before returning to Go, whose own
+//     arithmetic keeps IEEE gradual underflow), and after any BLAS that
+//     does not say it flushes (gonum's pure-Go one), Gemm flushes c.
+//
+// Flushing changes values only below 2^-126, far under the resolution of
+// anything they are added to, and it is deterministic: the same inputs give
+// the same bits on one machine, with or without a fast FPU path for
+// subnormals. lib/train's TestNoSubnormalOperands counts subnormal operands
+// and results of every product of a few hundred real training steps of
+// each model family (through ObserveGemm) and fails on any; `make bench`
+// reports whether FTZ/DAZ is in effect beside each step time.
+//
 // Conventions: a Matrix is row-major with no padding between rows. Forward
 // functions overwrite their outputs. Backward functions accumulate (+=)
 // into parameter gradients (Param.Grad) and into the gradients of gathered

@@ -50,6 +50,17 @@ CONST8(tanhC1, $0x3ca9134e)    // 2.06390887954e-2
 CONST8(tanhC2, $0x3d5c1e2d)    // 5.37397155531e-2 (subtracted)
 CONST8(tanhC3, $0x3e088393)    // 1.33314422036e-1
 CONST8(tanhC4, $0x3eaaaa99)    // 3.33332819422e-1 (subtracted)
+CONST8(geluZero, $0xc1100000)  // -9
+CONST8(maxSub, $0x007fffff)    // the bits of the largest subnormal
+
+// FLUSH(r, t) replaces each subnormal of r by a zero of its sign, as
+// flush (activation.go) does: it compares the bits of |r| as integers, so
+// a subnormal costs no microcode assist. It uses t.
+#define FLUSH(r, t) \
+	VANDPS   absMask<>(SB), r, t \
+	VPCMPGTD maxSub<>(SB), t, t \
+	VORPS    signMask<>(SB), t, t \
+	VANDPS   t, r, r
 
 // EXP32 computes Y4 = exp32(Y1) (activation.go). It uses Y1-Y4 and Y15.
 #define EXP32 \
@@ -94,7 +105,8 @@ CONST8(tanhC4, $0x3eaaaa99)    // 3.33332819422e-1 (subtracted)
 	EXP32
 
 // func geluForwardAVX2(x, y, e *float32, blocks int)
-// y = x/(1+exp32(−2u)) for max(x, −10); e = exp32(−2u) if e != nil.
+// y = x/(1+exp32(−2u)) for max(x, −10), 0 where x ≤ −9, flushed;
+// e = exp32(−2u) if e != nil.
 TEXT ·geluForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -183,6 +195,14 @@ floop2:
 	VADDPS  one<>(SB), Y12, Y13
 	VDIVPS  Y5, Y0, Y6
 	VDIVPS  Y13, Y8, Y7
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y9
+	VCMPPS  $0x12, geluZero<>(SB), Y1, Y1
+	VCMPPS  $0x12, geluZero<>(SB), Y9, Y9
+	VANDNPS Y6, Y1, Y6
+	VANDNPS Y7, Y9, Y7
+	FLUSH(Y6, Y2)
+	FLUSH(Y7, Y10)
 	VMOVUPS Y6, (DI)
 	VMOVUPS Y7, 32(DI)
 	TESTQ   DX, DX
@@ -209,6 +229,10 @@ floop:
 	GELUEXP
 	VADDPS  one<>(SB), Y4, Y5
 	VDIVPS  Y5, Y0, Y6
+	VMOVUPS (SI), Y1
+	VCMPPS  $0x12, geluZero<>(SB), Y1, Y1
+	VANDNPS Y6, Y1, Y6
+	FLUSH(Y6, Y2)
 	VMOVUPS Y6, (DI)
 	TESTQ   DX, DX
 	JZ      fnoe
@@ -226,8 +250,8 @@ fdone:
 	RET
 
 // func geluBackwardAVX2(x, e, dy, dx *float32, blocks int)
-// dx = dy·s·(1 + v·(e·s)·2u′) with v = clamp(x, −10, 10), s = 1/(1+e);
-// e is recomputed from v when nil.
+// dx = dy·d, flushed, with d = s·(1 + v·(e·s)·2u′), v = clamp(x, −10, 10),
+// s = 1/(1+e), and d = 0 where x ≤ −9; e is recomputed from v when nil.
 TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
 	MOVQ e+8(FP), DX
@@ -264,9 +288,13 @@ bhave:
 	VMULPS  Y8, Y0, Y8
 	VMULPS  Y7, Y8, Y8
 	VADDPS  one<>(SB), Y8, Y8
+	VMULPS  Y6, Y8, Y8
+	VMOVUPS (SI), Y10
+	VCMPPS  $0x12, geluZero<>(SB), Y10, Y10
+	VANDNPS Y8, Y10, Y8
 	VMOVUPS (R8), Y9
-	VMULPS  Y6, Y9, Y9
 	VMULPS  Y8, Y9, Y9
+	FLUSH(Y9, Y11)
 	VMOVUPS Y9, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, R8
@@ -324,7 +352,7 @@ tdone:
 	RET
 
 // func adamaxwAVX2(x, grad, m, u *float32, blocks int, b1, c1, b2, eps, lr, wd, bc float32)
-// m = b1·m + c1·g; u = max(b2·u, |g| + eps); x = x − lr·((m/bc)/u + wd·x).
+// m = flush(b1·m + c1·g); u = max(b2·u, |g| + eps); x = x − lr·((m/bc)/u + wd·x).
 TEXT ·adamaxwAVX2(SB), NOSPLIT, $0-68
 	MOVQ x+0(FP), DI
 	MOVQ grad+8(FP), SI
@@ -348,6 +376,7 @@ xloop:
 	VMULPS  Y10, Y1, Y1
 	VMULPS  Y11, Y0, Y2
 	VADDPS  Y2, Y1, Y1
+	FLUSH(Y1, Y2)
 	VMOVUPS Y1, (R8)
 	VANDPS  Y8, Y0, Y3
 	VADDPS  Y13, Y3, Y3
@@ -375,7 +404,7 @@ xdone:
 	RET
 
 // func adamAVX2(x, grad, m, v *float32, blocks int, b1, c1, b2, c2, eps, lr, bc1, bc2 float32)
-// m = b1·m + c1·g; v = b2·v + (c2·g)·g; x = x − (lr·(m/bc1))/(√(v/bc2) + eps).
+// m = flush(b1·m + c1·g); v = flush(b2·v + (c2·g)·g); x = x − (lr·(m/bc1))/(√(v/bc2) + eps).
 TEXT ·adamAVX2(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), DI
 	MOVQ grad+8(FP), SI
@@ -399,12 +428,14 @@ aloop:
 	VMULPS  Y8, Y1, Y1
 	VMULPS  Y9, Y0, Y2
 	VADDPS  Y2, Y1, Y1
+	FLUSH(Y1, Y2)
 	VMOVUPS Y1, (R8)
 	VMOVUPS (R9), Y3
 	VMULPS  Y10, Y3, Y3
 	VMULPS  Y11, Y0, Y4
 	VMULPS  Y0, Y4, Y4
 	VADDPS  Y4, Y3, Y3
+	FLUSH(Y3, Y4)
 	VMOVUPS Y3, (R9)
 	VDIVPS  Y14, Y1, Y5
 	VMULPS  Y13, Y5, Y5

@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+	"math"
+	"sync/atomic"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -68,6 +70,11 @@ func (m Matrix[T]) check(op, name string) {
 // T, so whatever implementation blas32.Use or blas64.Use installed runs
 // the product. With beta == 0, c is overwritten (NaNs in c do not
 // propagate). c must not share storage with a or b.
+//
+// In float32 no element of c is left subnormal: a BLAS that says it runs
+// with flush-to-zero (a FlushesSubnormals method returning true, as
+// lib/backend's OpenBLAS does) is trusted; after any other, Gemm flushes c
+// itself (see the package doc, Subnormals).
 func Gemm[T Float](transA, transB bool, alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 	m, k := a.Rows, a.Cols
 	if transA {
@@ -98,9 +105,68 @@ func Gemm[T Float](transA, transB bool, alpha T, a, b Matrix[T], beta T, c Matri
 		tb = blas.Trans
 	}
 	if unsafe.Sizeof(alpha) == 4 {
-		blas32.Gemm(ta, tb, float32(alpha), gen32(a), gen32(b), float32(beta), gen32(c))
+		ga, gb, gc := gen32(a), gen32(b), gen32(c)
+		obs := gemmObserver.Load()
+		if obs != nil {
+			(*obs)(GemmCall{TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: float32(alpha), Beta: float32(beta), A: ga.Data, B: gb.Data, C: gc.Data})
+		}
+		blas32.Gemm(ta, tb, float32(alpha), ga, gb, float32(beta), gc)
+		if f, ok := blas32.Implementation().(interface{ FlushesSubnormals() bool }); !ok || !f.FlushesSubnormals() {
+			flushAll(gc.Data[:m*n])
+		}
+		if obs != nil {
+			(*obs)(GemmCall{TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: float32(alpha), Beta: float32(beta), A: ga.Data, B: gb.Data, C: gc.Data, Done: true})
+		}
 	} else {
 		blas64.Gemm(ta, tb, float64(alpha), gen64(a), gen64(b), float64(beta), gen64(c))
+	}
+}
+
+// GemmCall describes one float32 product c = alpha*op(a)*op(b) + beta*c
+// that Gemm runs: op(a) is M×K, op(b) K×N, c M×N, all row-major without
+// padding. A, B and C are the operands' storage, not copies: an observer
+// may read them during the call and must not keep or change them.
+type GemmCall struct {
+	TransA, TransB bool
+	M, N, K        int
+	Alpha, Beta    float32
+	A, B, C        []float32
+	// Done is false for the call made before the product (C holds its
+	// input, which matters when Beta != 0) and true for the call made after
+	// it (C holds the result).
+	Done bool
+}
+
+var gemmObserver atomic.Pointer[func(GemmCall)]
+
+// ObserveGemm installs f to be called twice around every float32 product
+// Gemm runs, before it and after it, and returns the observer it replaces
+// (nil if none). ObserveGemm(nil) removes the observer. f runs on the
+// goroutine that called Gemm, so it must be safe for concurrent use when
+// products run concurrently (a Pitot step runs two lanes at once). With no
+// observer installed a product pays one atomic load.
+//
+// It serves diagnostics that must see the real operands of a training
+// step: the subnormal-operand check of lib/train and the GEMM floor of
+// `make bench` (see the package doc, section Subnormals).
+func ObserveGemm(f func(GemmCall)) func(GemmCall) {
+	var p *func(GemmCall)
+	if f != nil {
+		p = &f
+	}
+	if old := gemmObserver.Swap(p); old != nil {
+		return *old
+	}
+	return nil
+}
+
+// flushAll replaces every subnormal of x by a zero of its sign (see
+// flush).
+func flushAll(x []float32) {
+	for i, v := range x {
+		if b := math.Float32bits(v); b&0x7fffffff <= 0x007fffff && b&0x7fffffff != 0 {
+			x[i] = math.Float32frombits(b & 0x80000000)
+		}
 	}
 }
 

@@ -133,7 +133,7 @@ func adamaxwGo[T Float](x, g, m, u []T, b1, b2, eps, lr, wd, bc T) {
 	c1 := 1 - b1
 	g, m, u = g[:len(x)], m[:len(x)], u[:len(x)]
 	for j, gj := range g {
-		mj := b1*m[j] + c1*gj
+		mj := flush(b1*m[j] + c1*gj)
 		uj := b2 * u[j]
 		ag := gj
 		if ag < 0 {
@@ -201,8 +201,8 @@ func adamGo[T Float](x, g, m, v []T, b1, b2, eps, lr, bc1, bc2 T) {
 	c1, c2 := 1-b1, 1-b2
 	g, m, v = g[:len(x)], m[:len(x)], v[:len(x)]
 	for j, gj := range g {
-		mj := b1*m[j] + c1*gj
-		vj := b2*v[j] + c2*gj*gj
+		mj := flush(b1*m[j] + c1*gj)
+		vj := flush(b2*v[j] + c2*gj*gj)
 		m[j], v[j] = mj, vj
 		x[j] -= lr * (mj / bc1) / (sqrt(vj/bc2) + eps)
 	}
