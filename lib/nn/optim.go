@@ -90,7 +90,16 @@ func (m *moments[T]) setState(t int, slots map[string][]T) error {
 // The fields may be changed between steps (e.g. for a schedule).
 type AdamaxW[T Float] struct {
 	LR, B1, B2, Eps, WeightDecay float64
-	st                           moments[T] // m and u
+	// Pair, when set, splits the update in two halves of the parameters'
+	// total length and runs them at once (for a run alone on a machine with
+	// two or more cores). The update is elementwise, so the result is the
+	// same bits either way.
+	Pair *Pair
+	st   moments[T] // m and u
+
+	k          adamaxwConsts[T] // this step's
+	cut, total int
+	halves     [2]func()
 }
 
 // NewAdamaxW returns AdamaxW over the parameters now in ps, with zeroed
@@ -114,16 +123,62 @@ func (o *AdamaxW[T]) Step() {
 	st.check("AdamaxW.Step")
 	st.t++
 	b1, b2, eps, wd, lr := T(o.B1), T(o.B2), T(o.Eps), T(o.WeightDecay), T(o.LR)
-	bc := T(1 - math.Pow(o.B1, float64(st.t)))
-	for i, p := range st.params {
-		x, g, m, u := p.Data, p.Grad[:len(p.Data)], st.a[i][:len(p.Data)], st.b[i][:len(p.Data)]
+	o.k = adamaxwConsts[T]{b1, b2, eps, lr, wd, T(1 - math.Pow(o.B1, float64(st.t)))}
+	total, cut := st.cut(o.Pair)
+	if cut == total {
+		o.update(0, total)
+		return
+	}
+	o.cut, o.total = cut, total
+	if o.halves[0] == nil { // made once: a step allocates nothing
+		o.halves = [2]func(){func() { o.update(0, o.cut) }, func() { o.update(o.cut, o.total) }}
+	}
+	o.Pair.Both(o.halves[0], o.halves[1])
+}
+
+// adamaxwConsts are the constants of one AdamaxW step.
+type adamaxwConsts[T Float] struct{ b1, b2, eps, lr, wd, bc T }
+
+// update applies this step's update to elements from..to-1 of the
+// parameters laid end to end.
+func (o *AdamaxW[T]) update(from, to int) {
+	k, st := o.k, &o.st
+	st.each(from, to, func(i, lo, hi int) {
+		p := st.params[i]
+		x, g, m, u := p.Data[lo:hi], p.Grad[lo:hi], st.a[i][lo:hi], st.b[i][lo:hi]
 		n := 0
 		if b := len(x) / 8; haveAVX2 && is32[T]() && b > 0 {
 			adamaxwAVX2(&as32(x)[0], &as32(g)[0], &as32(m)[0], &as32(u)[0], b,
-				float32(b1), float32(1-b1), float32(b2), float32(eps), float32(lr), float32(wd), float32(bc))
+				float32(k.b1), float32(1-k.b1), float32(k.b2), float32(k.eps), float32(k.lr), float32(k.wd), float32(k.bc))
 			n = 8 * b
 		}
-		adamaxwGo(x[n:], g[n:], m[n:], u[n:], b1, b2, eps, lr, wd, bc)
+		adamaxwGo(x[n:], g[n:], m[n:], u[n:], k.b1, k.b2, k.eps, k.lr, k.wd, k.bc)
+	})
+}
+
+// cut returns the parameters' total length and where a Pair splits it:
+// at half, on a multiple of 8 elements, with a pair and enough work;
+// otherwise at the end.
+func (m *moments[T]) cut(pair *Pair) (total, cut int) {
+	for _, p := range m.params {
+		total += len(p.Data)
+	}
+	if pair != nil && total >= 4096 {
+		return total, total / 2 &^ 7
+	}
+	return total, total
+}
+
+// each calls f(i, lo, hi) for the part lo..hi-1 of parameter i that falls
+// in elements from..to-1 of the parameters laid end to end, in order.
+func (m *moments[T]) each(from, to int, f func(i, lo, hi int)) {
+	off := 0
+	for i, p := range m.params {
+		lo, hi := max(from-off, 0), min(to-off, len(p.Data))
+		if lo < hi {
+			f(i, lo, hi)
+		}
+		off += len(p.Data)
 	}
 }
 

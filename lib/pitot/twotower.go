@@ -27,26 +27,18 @@ type twoTower[T nn.Float] struct {
 	W, P       int
 	wt, pt     *tower[T]
 	base, bias *nn.Param[T] // a (P) and b (W); nil without baseline
-	concurrent bool         // run the two towers on two goroutines
+	pair       *nn.Pair     // runs the two towers at once; nil: serially
+	fwd, bwd   [2]func()    // the towers' forward and backward passes
 	lanes      [2]*lane[T]
 }
 
-// SetConcurrent makes Prepare and Finish run the workload and platform
-// towers on two goroutines. The towers share nothing, so results are
-// identical either way; it helps when one run has the machine to itself.
-func (m *twoTower[T]) SetConcurrent(on bool) { m.concurrent = on }
+// SetPair makes Prepare and Finish run the workload and platform towers
+// at once, on the caller and on p's helper goroutine (nil: one after the
+// other). The towers share nothing, so results are identical either way;
+// it helps when one run has the machine to itself.
+func (m *twoTower[T]) SetPair(p *nn.Pair) { m.pair = p }
 
-func (m *twoTower[T]) both(f, g func()) {
-	if !m.concurrent {
-		f()
-		g()
-		return
-	}
-	done := make(chan struct{})
-	go func() { g(); close(done) }()
-	f()
-	<-done
-}
+func (m *twoTower[T]) both(f, g func()) { m.pair.Both(f, g) }
 
 func newTwoTower[T nn.Float](c Config, side Side) *twoTower[T] {
 	m := &twoTower[T]{cfg: c, ps: &nn.Params[T]{}, heads: c.Heads(), r: c.MFDim, s: c.IFDim,
@@ -62,6 +54,9 @@ func newTwoTower[T nn.Float](c Config, side Side) *twoTower[T] {
 		m.bias = m.ps.New("baseline.workload", side.Workloads)
 	}
 	m.lanes = newLanes(m)
+	// Method values made once, so that a step allocates nothing.
+	m.fwd = [2]func(){m.wt.forward, m.pt.forward}
+	m.bwd = [2]func(){m.wt.backward, m.pt.backward}
 	return m
 }
 
@@ -89,7 +84,7 @@ func (m *twoTower[T]) SetBaseline(a, b []float64) {
 	}
 }
 
-func (m *twoTower[T]) Prepare() { m.both(m.wt.forward, m.pt.forward) }
+func (m *twoTower[T]) Prepare() { m.both(m.fwd[0], m.fwd[1]) }
 
 func (m *twoTower[T]) act(g T) T {
 	if g < 0 && m.slope != 1 {
@@ -276,7 +271,7 @@ func grow[T any](v []T, n int) []T {
 
 func (m *twoTower[T]) Finish() {
 	m.merge()
-	m.both(m.wt.backward, m.pt.backward)
+	m.both(m.bwd[0], m.bwd[1])
 }
 
 // Embeddings are the learned representations of a two-tower model, read

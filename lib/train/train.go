@@ -112,11 +112,11 @@ type trainer struct {
 	smp    pitot.Samples
 
 	// With a laned model, each step draws every objective's batch and then
-	// runs each half of it on one lane (on two goroutines when parallel).
-	lanes    []pitot.Lane[float32]
-	parallel bool
-	batches  []batch // per objective
-	shares   [2][]share
+	// runs each half of it on one lane (both at once with a pair).
+	lanes   []pitot.Lane[float32]
+	pair    *nn.Pair // runs the two halves of each parallel phase; nil: serial
+	batches []batch  // per objective
+	shares  [2][]share
 
 	step     int
 	best     *nn.Params[float32]
@@ -126,19 +126,19 @@ type trainer struct {
 	log      map[string][]float64
 }
 
-// batch is one objective's drawn batch.
+// batch is one objective's drawn batch: its sample indices, and the
+// targets, which each lane fills for its half.
 type batch struct {
 	idx    []int
-	smp    pitot.Samples
 	target []float32
 }
 
-// share is the part of one objective's batch that one lane runs.
+// share is the part of one objective's batch that one lane runs, with the
+// samples it gathered.
 type share struct {
-	smp         pitot.Samples
-	pred, dout  []float32
-	loss        float64
-	interferers [][]int
+	smp        pitot.Samples
+	pred, dout []float32
+	loss       float64
 }
 
 type active struct {
@@ -160,10 +160,7 @@ func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, a
 		return nil, err
 	}
 	parallel := alone && runtime.GOMAXPROCS(0) > 1
-	if c, ok := model.(interface{ SetConcurrent(bool) }); ok {
-		c.SetConcurrent(parallel)
-	}
-	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}, parallel: parallel}
+	t := &trainer{data: data, cfg: cfg, run: run, splits: splits, model: model, log: map[string][]float64{}}
 	if l, ok := model.(pitot.Laned[float32]); ok {
 		t.lanes = l.Lanes()
 	}
@@ -214,10 +211,32 @@ func newTrainer(data *Data, cfg pitot.Config, run Run, splits *dataset.Splits, a
 		tt.SetBaseline(a, bb)
 	}
 	t.opt = nn.NewAdamaxW(ps, cfg.Train.LR, 0.9, 0.999, 1e-8, max(cfg.Train.WeightDecay, 0))
+	t.setParallel(parallel)
 	t.best = cloneParams(ps)
 	t.pcg = run.stream("batches")
 	t.rng = rand.New(t.pcg)
 	return t, nil
+}
+
+// setParallel makes the step run its parallel phases (the towers, the
+// lanes, the optimizer's halves) two at a time on a Pair, or, off, one
+// after the other; the parameters come out the same bits either way. The
+// pair's helper goroutine is stopped when the trainer is collected.
+func (t *trainer) setParallel(on bool) {
+	if (t.pair != nil) == on {
+		return
+	}
+	if on {
+		t.pair = nn.NewPair()
+		runtime.AddCleanup(t, func(p *nn.Pair) { p.Close() }, t.pair)
+	} else {
+		t.pair.Close()
+		t.pair = nil
+	}
+	if c, ok := t.model.(interface{ SetPair(*nn.Pair) }); ok {
+		c.SetPair(t.pair)
+	}
+	t.opt.Pair = t.pair
 }
 
 func cloneParams(ps *nn.Params[float32]) *nn.Params[float32] {
@@ -245,6 +264,15 @@ func (t *trainer) lanedStep(losses []float64) {
 	ps := t.model.Params()
 	ps.ZeroGrad()
 	t.model.Prepare()
+	t.runLanes(losses)
+	t.model.Finish()
+	t.opt.Step()
+}
+
+// runLanes draws every objective's batch (the only serial part: one
+// random stream, in trainStep's order), then has each lane look up its
+// half of the samples and targets and run it.
+func (t *trainer) runLanes(losses []float64) {
 	b := t.cfg.Train.BatchSize
 	for i, a := range t.active {
 		if a.weight == 0 || len(a.split.Train) == 0 {
@@ -252,11 +280,7 @@ func (t *trainer) lanedStep(losses []float64) {
 		}
 		bt := &t.batches[i]
 		for j := range bt.idx {
-			bt.idx[j] = a.split.Train[t.rng.IntN(len(a.split.Train))]
-		}
-		gather(a.obj.All, bt.idx, &bt.smp)
-		for j, k := range bt.idx {
-			bt.target[j] = a.target[k]
+			bt.idx[j] = t.rng.IntN(len(a.split.Train)) // a position in Train; the lanes look it up
 		}
 	}
 	run := func(l int) {
@@ -272,34 +296,26 @@ func (t *trainer) lanedStep(losses []float64) {
 				continue
 			}
 			bt := &t.batches[i]
-			sh.smp.Workload, sh.smp.Platform = bt.smp.Workload[lo:lo+n], bt.smp.Platform[lo:lo+n]
-			sh.interferers = sh.interferers[:0]
-			for _, k := range bt.smp.Interferers {
-				sh.interferers = append(sh.interferers, k[lo:lo+n])
+			idx, target := bt.idx[lo:lo+n], bt.target[lo:lo+n]
+			for j, r := range idx {
+				idx[j] = a.split.Train[r]
 			}
-			sh.smp.Interferers = sh.interferers
+			gather(a.obj.All, idx, &sh.smp)
+			for j, k := range idx {
+				target[j] = a.target[k]
+			}
 			// The loss functions average over the samples they see: scale
 			// by this lane's share so that the gradient is the batch mean's.
 			scale := float32(a.weight/t.wsum) * float32(n) / float32(b)
 			t.lanes[l].Predict(sh.smp, sh.pred)
-			sh.loss = float64(headLoss(t.cfg, sh.pred, bt.target[lo:lo+n], sh.dout, scale)) * float64(n) / float64(b)
+			sh.loss = float64(headLoss(t.cfg, sh.pred, target, sh.dout, scale)) * float64(n) / float64(b)
 			t.lanes[l].Backward(sh.smp, sh.dout)
 		}
 	}
-	if t.parallel {
-		done := make(chan struct{})
-		go func() { run(1); close(done) }()
-		run(0)
-		<-done
-	} else {
-		run(0)
-		run(1)
-	}
+	t.pair.Both(func() { run(0) }, func() { run(1) })
 	for i := range t.active {
 		losses[i] += t.shares[0][i].loss + t.shares[1][i].loss
 	}
-	t.model.Finish()
-	t.opt.Step()
 }
 
 // trainStep does one optimizer step and adds the per-objective losses to
@@ -398,6 +414,7 @@ func train(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *d
 	if err != nil {
 		return nil, err
 	}
+	defer t.setParallel(false)
 	ckpt := run.checkpointPath(dir)
 	resumed, err := t.restore(ckpt)
 	if err != nil {

@@ -181,10 +181,7 @@ func TestParallelLanes(t *testing.T) {
 		if tr.lanes == nil {
 			t.Fatal("pitot is not laned")
 		}
-		tr.parallel = parallel
-		if c, ok := tr.model.(interface{ SetConcurrent(bool) }); ok {
-			c.SetConcurrent(parallel)
-		}
+		tr.setParallel(parallel)
 		losses := make([]float64, len(tr.active))
 		for range 20 {
 			tr.trainStep(losses)
