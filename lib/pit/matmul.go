@@ -33,21 +33,31 @@ func (w Work) Efficiency() float64 {
 	return float64(w.UsefulMACs) / float64(w.MACs)
 }
 
-// denseStripe is the number of rows of c one Dense work item computes.
+// denseStripe is the number of rows of c one work item of the row-striped
+// operators computes (the sequence-length, MoE and linear baselines).
 const denseStripe = 64
 
-// Dense computes c = a·b with Kernel, split into stripes of rows over
-// workers goroutines (≤ 0: GOMAXPROCS). It is the dense baseline: every
-// one of M·K·N multiply-adds is executed (and counted as useful).
+// Dense computes c = a·b with Kernel, one contiguous block of rows per
+// worker (workers ≤ 0: GOMAXPROCS), each a single call. It is the dense
+// baseline: every one of M·K·N multiply-adds is executed (and counted as
+// useful). On a 2-core AMD EPYC (Zen 4) VM, 1024³ in float32 with OpenBLAS
+// took 12.2 ms this way against 14.2 ms in stripes of 64 rows (each stripe
+// repacks b); OpenBLAS's own two threads on one call took 10.7 ms, but
+// its idle threads then spin for about 0.1 s and slowed the products that
+// followed them by up to 2x, so a baseline timed beside other kernels is
+// not measured that way. (BENCHMARKS.md has the figures of the machine at
+// hand beside its measured FP32 peak, MeasurePeak.)
 func Dense(a, b, c Matrix, workers int) Work {
 	m, k, n := dims("Dense", false, false, a, b, c)
-	stripes := ceilDiv(m, denseStripe)
-	forEach(stripes, workers, func(_, s int) {
-		r0, r1 := s*denseStripe, min((s+1)*denseStripe, m)
+	w := clampWorkers(workers, m)
+	rows := max(ceilDiv(m, w), 1)
+	blocks := ceilDiv(m, rows)
+	forEach(blocks, w, func(_, s int) {
+		r0, r1 := s*rows, min((s+1)*rows, m)
 		Kernel(false, false, 1, a.Slice(r0, r1), b, 0, c.Slice(r0, r1))
 	})
 	macs := int64(m) * int64(k) * int64(n)
-	return Work{MACs: macs, UsefulMACs: macs, Gemms: int64(stripes)}
+	return Work{MACs: macs, UsefulMACs: macs, Gemms: int64(blocks)}
 }
 
 // scratch is one worker's packed panels, grown as needed.
