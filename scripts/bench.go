@@ -35,9 +35,52 @@ type row struct {
 var rows []row
 
 func report(name string, value float64, unit, note string) {
-	rows = append(rows, row{name, unit, note, value})
-	fmt.Printf("bench %s %.4g %s\n", name, value, unit)
+	reportWith(name, value, unit, note, "")
 }
+
+// reportWith also prints tail after the value on stdout (the machine and
+// floating-point mode beside each step time).
+func reportWith(name string, value float64, unit, note, tail string) {
+	rows = append(rows, row{name, unit, note, value})
+	if tail != "" {
+		tail = "  " + tail
+	}
+	fmt.Printf("bench %s %.4g %s%s\n", name, value, unit, tail)
+}
+
+// fpMode says whether products run with subnormals flushed (lib/nn
+// package doc, Subnormals).
+func fpMode() string {
+	if backend.Flushes() {
+		return "ftz/daz=on (OpenBLAS sgemm)"
+	}
+	return "ftz/daz=off (gonum BLAS; lib/nn flushes in software)"
+}
+
+// stepFamily measures one model family's step: its time alone on the
+// machine, its GEMM floor in the same run, and the subnormals that reach
+// its products in 200 steps.
+func stepFamily(data *train.Data, splits *dataset.Splits, name, preset, what string, warmup, steps int) float64 {
+	cfg, _ := pitot.Preset(preset)
+	d, err := train.StepTime(data, cfg, splits, warmup, steps)
+	check(err)
+	f, err := train.StepFloor(data, cfg, splits, steps)
+	check(err)
+	c, err := train.SubnormalCensus(data, cfg, splits, 200)
+	check(err)
+	subnormals += c.Total()
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+	tail := fmt.Sprintf("cpu=%q %s subnormals=%d", cpuModel(), fpMode(), c.Total())
+	reportWith(name, ms(d), "ms", fmt.Sprintf("%s; subnormal operands and results in 200 steps: %d", what, c.Total()), tail)
+	ratio := float64(d) / float64(f.Time)
+	reportWith(name+"-floor", ms(f.Time), "ms",
+		fmt.Sprintf("its %d matrix products alone (%.1f MFLOP per step), replayed with normal operands on the %d goroutine(s) that ran them: step/floor = %.2f",
+			f.Products, float64(f.FLOPs)/1e6, f.Threads, ratio), fmt.Sprintf("step/floor=%.2f", ratio))
+	return ms(d)
+}
+
+// subnormals counts the subnormal operands the step benchmarks saw.
+var subnormals int
 
 func main() {
 	root, err := repo.Root()
@@ -50,22 +93,13 @@ func main() {
 	workers := runtime.GOMAXPROCS(0)
 	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
+	stepFamily(data, splits, "pitot-step", "pitot", "default Pitot, mf + if2 objectives, 512 samples each, AdamaxW, one replicate", 100, 2100)
 	cfg, _ := pitot.Preset("pitot")
-	d, err := train.StepTime(data, cfg, splits, 100, 2100)
-	check(err)
-	report("pitot-step", ms(d), "ms", "default Pitot, mf + if2 objectives, 512 samples each, AdamaxW, one replicate")
 	r5, err := train.ReplicateStepTime(data, cfg, splits, 5, workers, 600)
 	check(err)
 	report("pitot-step-r5", ms(r5), "ms", fmt.Sprintf("wall time per replicate-step, 5 replicates on %d workers", workers))
-
-	mono, _ := pitot.Preset("baseline/monolith")
-	dm, err := train.StepTime(data, mono, splits, 5, 40)
-	check(err)
-	report("monolith-step", ms(dm), "ms", "Monolith (Neural Network) baseline, one replicate")
-	att, _ := pitot.Preset("baseline/attention")
-	da, err := train.StepTime(data, att, splits, 5, 40)
-	check(err)
-	report("attention-step", ms(da), "ms", "Attention baseline, one replicate")
+	stepFamily(data, splits, "monolith-step", "baseline/monolith", "Monolith (Neural Network) baseline, one replicate", 5, 70)
+	stepFamily(data, splits, "attention-step", "baseline/attention", "Attention baseline, one replicate", 5, 70)
 
 	// Grids are projected from each preset's throughput as a grid runs it:
 	// one run per worker, every worker busy (ReplicateStepTime with two runs
@@ -162,26 +196,67 @@ func benchPIT(workers int) {
 		}
 	}
 	median := func(x []float64) float64 { slices.Sort(x); return x[len(x)/2] }
-	report("pit-dense-ms", median(dense), "ms", fmt.Sprintf("1024^3 float32 dense product, %s, %d workers", backend.Name(), workers))
+	peak := pit.MeasurePeak(workers, time.Second)
+	atPeak := func(macs int64) float64 { return 2 * float64(macs) / (peak.GFLOPS * 1e9) * 1e3 } // ms
+	if peak.GFLOPS > 0 {
+		report("fp32-peak-gflops", peak.GFLOPS, "GFLOP/s",
+			fmt.Sprintf("measured: independent %s FMAs on %d threads, no memory traffic", peak.Vector, peak.Workers))
+	}
+	dm := median(dense)
+	note := fmt.Sprintf("1024^3 float32 dense product, %s, one block of rows per worker, %d workers", backend.Name(), workers)
+	if peak.GFLOPS > 0 {
+		note += fmt.Sprintf("; %.0f %% of the FP32 peak (%.2f ms at peak)", 100*atPeak(n*n*n)/dm, atPeak(n*n*n))
+	}
+	report("pit-dense-ms", dm, "ms", note)
 	for si, sp := range sparsities {
-		report(fmt.Sprintf("pit-32x1-ms-s%.0f", 100*sp), median(sparse[si]), "ms",
+		t := median(sparse[si])
+		report(fmt.Sprintf("pit-32x1-ms-s%.0f", 100*sp), t, "ms",
 			fmt.Sprintf("same product, A %.0f %% sparse in 32x1 micro-tiles: PIT index + gather + dense tiles", 100*sp))
+		if peak.GFLOPS > 0 {
+			nnz := int64(0)
+			for _, b := range masks[si].Bits {
+				if b {
+					nnz++
+				}
+			}
+			useful := atPeak(nnz * n)
+			report(fmt.Sprintf("pit-32x1-s%.0f-over-peak", 100*sp), t/useful, "x",
+				fmt.Sprintf("its time over the time its useful multiply-adds (%.1f %% of dense) take at the FP32 peak, %.3f ms", 100*float64(nnz)/float64(n*n), useful))
+		}
 	}
 }
 
+// cpuModel returns the CPU's model name with its family and model numbers
+// (a VM may show only "AMD EPYC"; family 25 is Zen 3/4, Intel's 6 with
+// model 143 Sapphire Rapids).
 func cpuModel() string {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
 		return runtime.GOARCH
 	}
 	defer f.Close()
+	fields := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			if len(fields) > 0 {
+				break // the first processor only
+			}
+			continue
+		}
+		if k = strings.TrimSpace(k); fields[k] == "" {
+			fields[k] = strings.TrimSpace(v)
 		}
 	}
-	return runtime.GOARCH
+	name := fields["model name"]
+	if name == "" {
+		return runtime.GOARCH
+	}
+	if fam, mod := fields["cpu family"], fields["model"]; fam != "" && mod != "" {
+		name += fmt.Sprintf(" (family %s model %s)", fam, mod)
+	}
+	return name
 }
 
 func write(path string, workers int) error {
@@ -191,8 +266,8 @@ func write(path string, workers int) error {
 	if c := backend.Core(); c != "" {
 		blas += " (" + c + " kernels)"
 	}
-	fmt.Fprintf(&b, "- machine: %s, %d cores used (GOMAXPROCS), %s/%s\n- Go: %s\n- BLAS: %s\n\n",
-		cpuModel(), workers, runtime.GOOS, runtime.GOARCH, runtime.Version(), blas)
+	fmt.Fprintf(&b, "- machine: %s, %d cores used (GOMAXPROCS), %s/%s\n- Go: %s\n- BLAS: %s\n- floating point: %s; subnormal operands and results seen in 200 training steps of each stepped model family: %d\n\n",
+		cpuModel(), workers, runtime.GOOS, runtime.GOARCH, runtime.Version(), blas, fpMode(), subnormals)
 	b.WriteString("| benchmark | value | unit | what |\n|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", r.name, r.value, r.unit, r.note)
