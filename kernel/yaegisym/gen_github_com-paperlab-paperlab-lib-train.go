@@ -22,13 +22,17 @@ func init() {
 		"ReplicateStepTime": reflect.ValueOf(train.ReplicateStepTime),
 		"Restore":           reflect.ValueOf(train.Restore),
 		"RunParts":          reflect.ValueOf(train.RunParts),
+		"StepFloor":         reflect.ValueOf(train.StepFloor),
 		"StepTime":          reflect.ValueOf(train.StepTime),
+		"SubnormalCensus":   reflect.ValueOf(train.SubnormalCensus),
 		"Summarize":         reflect.ValueOf(train.Summarize),
 		"Train":             reflect.ValueOf(train.Train),
 		"TrainAlone":        reflect.ValueOf(train.TrainAlone),
 
 		// type definitions
+		"Census":      reflect.ValueOf((*train.Census)(nil)),
 		"Data":        reflect.ValueOf((*train.Data)(nil)),
+		"Floor":       reflect.ValueOf((*train.Floor)(nil)),
 		"Grid":        reflect.ValueOf((*train.Grid)(nil)),
 		"Hooks":       reflect.ValueOf((*train.Hooks)(nil)),
 		"MAPESummary": reflect.ValueOf((*train.MAPESummary)(nil)),
