@@ -82,15 +82,7 @@ kernel: $(BIN)/gonb $(BIN)/goimports
 	echo "GoNB kernel installed in $$dir"
 
 lab:
-	@if command -v jupyter-lab >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory kernel && jupyter lab --notebook-dir=notebooks; \
-	elif command -v jupyter-notebook >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory kernel && jupyter notebook --notebook-dir=notebooks; \
-	else \
-		echo "Jupyter is not installed. Install JupyterLab (pip install jupyterlab) or, on Debian/Ubuntu,"; \
-		echo "  sudo apt-get install jupyter-notebook"; \
-		echo "then run 'make lab' again. 'make figures' needs no Jupyter."; \
-	fi
+	@LAB_FIND=1 sh kernel/lab.sh >/dev/null && $(MAKE) --no-print-directory kernel && sh kernel/lab.sh
 
 clean:
 	rm -rf $(BIN)

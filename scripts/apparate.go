@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -63,12 +64,16 @@ func main() {
 			bar.Add(1, w.String())
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
 	res, err := workload.RunAll(ctx, cfg, *set, dir, *workers, hooks)
 	if bar != nil {
 		bar.Finish(fmt.Sprintf("%d workloads in %s", len(pending), time.Since(start).Round(time.Millisecond)))
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "apparate: interrupted; finished workloads are saved, rerun the same command to go on")
+		os.Exit(1)
 	}
 	check(err)
 	printWorkloads(res)

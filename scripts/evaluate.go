@@ -5,18 +5,24 @@
 // run's heads on its validation split (Pitot's rule, specs/pitot.md 5.1),
 // scores coverage, bound tightness and MAPE on the test split, and writes
 // summary/<profile>/<preset>.npz in the layout of specs 5.3. A summary
-// newer than every result of its preset is kept, so a rerun only
-// evaluates what changed.
+// computed from the same result files (compared by content) is kept, so a
+// rerun only evaluates what changed. Any preset that fails is named and
+// the command exits 1.
 //
 //	bin/yaegi run scripts/evaluate.go [-preset 'pitot,conformal/*'] [-profile quick|paper] [-bug-compat-if-index]
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/paperlab/paperlab/lib/conformal"
@@ -29,6 +35,9 @@ func main() {
 	presets := flag.String("preset", "*", "comma-separated preset names or patterns; presets without results are skipped")
 	profile := flag.String("profile", "", "quick or paper (default $PAPERLAB_PROFILE, else quick)")
 	bugCompat := flag.Bool("bug-compat-if-index", false, "evaluate results/<profile>-bugcompat into summary/<profile>-bugcompat")
+	results := flag.String("results", "", "results directory (default results/<profile>)")
+	splits := flag.String("splits", "", "splits directory (default splits/)")
+	summary := flag.String("summary", "", "summary directory (default summary/<profile>)")
 	flag.Parse()
 
 	names, err := pitot.Match(strings.Split(*presets, ",")...)
@@ -39,20 +48,45 @@ func main() {
 		lab.Results += "-bugcompat"
 		lab.Summary += "-bugcompat"
 	}
+	for _, o := range []struct{ flag, dst *string }{{results, &lab.Results}, {splits, &lab.Splits}, {summary, &lab.Summary}} {
+		if *o.flag != "" {
+			*o.dst = *o.flag
+		}
+	}
+	// Ctrl-C and SIGTERM: the preset in flight is finished and written,
+	// no other starts, and the command exits 1.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	evaluated := 0
+	var failed []string
+	fail := func(name string, err error) {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		failed = append(failed, name)
+	}
 	for _, name := range names {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "evaluate: interrupted; finished summaries are saved, rerun the same command to go on")
+			os.Exit(1)
+		}
 		runs, done := lab.Grid(name).Runs(), 0
 		for _, r := range runs {
 			if _, err := os.Stat(r.ResultPath(lab.Results)); err == nil {
 				done++
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				fail(name, err)
+				done = -1
+				break
 			}
 		}
-		if done == 0 {
+		if done <= 0 {
 			continue
 		}
 		start := time.Now()
 		sums, err := lab.Evaluate(name)
-		check(err)
+		if err != nil {
+			fail(name, err)
+			continue
+		}
 		evaluated++
 		s := sums[name]
 		top := len(s.Levels) - 1
@@ -72,6 +106,10 @@ func main() {
 		}
 		line += fmt.Sprintf("  max coverage gap %.1f pts", 100*coverageGap(s))
 		fmt.Printf("%s  (%.1fs)\n", line, time.Since(start).Seconds())
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(os.Stderr, "evaluate: %d preset(s) failed: %s\n", len(failed), strings.Join(failed, ", "))
+		os.Exit(1)
 	}
 	if evaluated == 0 {
 		fmt.Fprintf(os.Stderr, "evaluate: no results for %s under %s; train first (scripts/train.go)\n", *presets, repo.Rel(lab.Results))

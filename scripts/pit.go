@@ -14,11 +14,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -88,7 +91,15 @@ func main() {
 			}
 		},
 	}
-	out, err := suite.Run(cfg, dir, ids, hooks)
+	// Ctrl-C and SIGTERM: the experiment in flight finishes and is saved,
+	// no other starts, and the command exits 1.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out, err := suite.RunContext(ctx, cfg, dir, ids, hooks)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "pit: interrupted; finished experiments are saved, rerun the same command to go on")
+		os.Exit(1)
+	}
 	check(err)
 	for _, e := range suite.Experiments() {
 		rows, ok := out[e.ID]

@@ -22,6 +22,7 @@ func main() {
 	profile := flag.String("profile", "", "quick or paper (default $PAPERLAB_PROFILE, else quick)")
 	presets := flag.String("preset", "*", "comma-separated preset names or patterns")
 	bugCompat := flag.Bool("bug-compat-if-index", false, "read results/<profile>-bugcompat")
+	results := flag.String("results", "", "results directory (default results/<profile>)")
 	flag.Parse()
 	prof, err := train.ProfileNamed(*profile)
 	check(err)
@@ -33,14 +34,30 @@ func main() {
 	if *bugCompat {
 		dir += "-bugcompat"
 	}
+	if *results != "" {
+		dir = *results
+	}
+	var failed []string
+	shown := 0
 	for _, name := range names {
 		sums, err := train.Summarize(dir, name)
 		if err != nil {
-			continue // not trained
+			fmt.Fprintln(os.Stderr, "results:", err)
+			failed = append(failed, name)
+			continue
 		}
 		for _, s := range sums {
 			fmt.Println(s)
+			shown++
 		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(os.Stderr, "results: %d preset(s) could not be summarised: %s\n", len(failed), strings.Join(failed, ", "))
+		os.Exit(1)
+	}
+	if shown == 0 {
+		fmt.Fprintf(os.Stderr, "results: no results for %s under %s; train first (scripts/train.go)\n", *presets, repo.Rel(dir))
+		os.Exit(1)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/paperlab/paperlab/kernel/progress"
 	"github.com/paperlab/paperlab/lib/backend"
@@ -35,6 +36,7 @@ func main() {
 	shard := flag.String("shard", "", "run only shard i of n, as i/n")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "runs trained in parallel")
 	results := flag.String("results", "", "results directory (default results/<profile>)")
+	splits := flag.String("splits", "", "splits directory (default splits/)")
 	levels := flag.String("levels", "", "comma-separated data levels, overriding the profile's (e.g. 0.9)")
 	bugCompat := flag.Bool("bug-compat-if-index", false, "use the original code's interference indexing (results go to results/<profile>-bugcompat)")
 	list := flag.Bool("list", false, "list the presets and exit")
@@ -70,6 +72,9 @@ func main() {
 	if *results != "" {
 		g.ResultsDir = *results
 	}
+	if *splits != "" {
+		g.SplitsDir = *splits
+	}
 	if *shard != "" {
 		_, err := fmt.Sscanf(*shard, "%d/%d", &g.Shard, &g.Shards)
 		if err != nil || g.Shards < 1 || g.Shard < 0 || g.Shard >= g.Shards {
@@ -80,7 +85,11 @@ func main() {
 	check(err)
 	data := train.Prepare(p)
 
-	pending := g.Pending()
+	pending, invalid, err := g.Pending()
+	check(err)
+	for _, e := range invalid {
+		fmt.Fprintf(os.Stderr, "train: %v; it will be trained again\n", e)
+	}
 	total := 0
 	for _, r := range pending {
 		c, err := g.Config(r.Preset)
@@ -99,10 +108,20 @@ func main() {
 			fmt.Fprintf(os.Stderr, "\ntrain: %s resumes from its checkpoint\n", r)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	hooks.Skip = func(r train.Run, why string) {
+		fmt.Fprintf(os.Stderr, "\ntrain: %s skipped: %s\n", r, why)
+	}
+	// Ctrl-C, and the SIGTERM that timeout, Docker and Slurm send, stop the
+	// grid the same way: no new run starts, runs in flight checkpoint at
+	// their next validation, and the command exits 1.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = g.Execute(ctx, data, hooks)
 	bar.Finish("")
+	if ctx.Err() != nil {
+		fmt.Fprintf(os.Stderr, "train: interrupted; runs in flight saved checkpoints, rerun the same command to resume\n")
+		os.Exit(1)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(1)

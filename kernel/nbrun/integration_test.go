@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,4 +210,71 @@ func TestRunGoNB(t *testing.T) {
 			t.Errorf("outputs after the timeout: %v, %v", c[1]["outputs"], c[2]["outputs"])
 		}
 	})
+}
+
+// TestWiringAnyDepth runs the wiring cell the shipped notebooks open with
+// (taken from one of them) in notebooks at three depths of the checkout,
+// among them the top of notebooks/ where Jupyter's "New" puts one, followed
+// by a cell that calls the library; and once outside any checkout, where
+// the cell must fail and say why instead of reporting success.
+func TestWiringAnyDepth(t *testing.T) {
+	requireKernel(t)
+	opt := Options{KernelSpec: FindKernelSpec("."), Log: logWriter{t}, CellTimeout: 5 * time.Minute}
+	root, _ := filepath.Abs("../..")
+	var wiring string
+	for _, c := range cells(t, filepath.Join(root, "notebooks", "pitot", "coverage.ipynb")) {
+		if s := text(c["source"]); strings.HasPrefix(s, "!*") && strings.Contains(s, "go mod edit") {
+			wiring = s
+			break
+		}
+	}
+	if wiring == "" {
+		t.Fatal("no wiring cell in notebooks/pitot/coverage.ipynb")
+	}
+	nb := func(path string) {
+		cell := func(src string) map[string]any {
+			return map[string]any{"cell_type": "code", "execution_count": nil, "metadata": map[string]any{}, "outputs": []any{}, "source": []any{src}}
+		}
+		b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{},
+			"cells": []any{cell(wiring), cell("import \"github.com/paperlab/paperlab/lib/repo\"\n\n%%\nr, err := repo.Root()\nfmt.Println(\"root\", r, err)"),
+				cell("import \"github.com/paperlab/paperlab/lib/npz\"\n\n%%\nfmt.Println(npz.MaxDims)")}})
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmp := filepath.Join(root, "notebooks", fmt.Sprintf(".wiring-test-%d", os.Getpid()))
+	t.Cleanup(func() { os.RemoveAll(tmp); os.Remove(tmp + ".ipynb") })
+	for _, path := range []string{tmp + ".ipynb", filepath.Join(tmp, "a", "b", "deep.ipynb")} {
+		nb(path)
+		if err := Run(t.Context(), path, "", opt); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		c := cells(t, path)
+		var out string
+		for _, o := range outputsOf(c[1]) {
+			if o["output_type"] == "stream" {
+				out += text(o["text"])
+			}
+		}
+		if !strings.Contains(out, "root "+root+" <nil>") {
+			t.Errorf("%s: library cell printed %q, want the checkout %s", path, out, root)
+		}
+	}
+	outside := filepath.Join(t.TempDir(), "outside.ipynb")
+	nb(outside)
+	err := Run(t.Context(), outside, "", opt)
+	var ce *CellError
+	if !errors.As(err, &ce) || ce.Cell != 1 {
+		t.Fatalf("outside a checkout: Run = %v, want the wiring cell to fail", err)
+	}
+	var msg string
+	for _, o := range outputsOf(cells(t, outside)[0]) {
+		if o["output_type"] == "stream" {
+			msg += text(o["text"])
+		}
+	}
+	if !strings.Contains(msg, "no paperlab checkout") {
+		t.Errorf("outside a checkout the wiring cell said %q", msg)
+	}
 }

@@ -136,6 +136,7 @@ type kernel struct {
 	exited   chan struct{} // closed when the process has exited
 	output   *tailBuffer   // the kernel's stdout and stderr
 	connFile string
+	reaped   func() // tells the reaper (startReaper) that the kernel was closed normally
 	key      []byte
 	session  string
 
@@ -208,6 +209,9 @@ func startKernel(ctx context.Context, spec *KernelSpec, dir string, env []string
 		k.cmd.Wait()
 		close(k.exited)
 	}()
+	if k.reaped, err = startReaper(k.cmd.Process.Pid, k.connFile); err != nil {
+		return k, fmt.Errorf("starting the kernel's reaper: %v", err)
+	}
 
 	// Dial the sockets while watching the process; zmq4 retries until the kernel listens.
 	opts := []zmq4.Option{zmq4.WithID(zmq4.SocketIdentity(k.session)),
@@ -373,6 +377,9 @@ func (k *kernel) doClose(grace time.Duration) {
 		}
 		killProcessGroup(k.cmd)
 		<-k.exited
+	}
+	if k.reaped != nil {
+		k.reaped()
 	}
 	k.cancel()
 	for _, s := range []zmq4.Socket{k.shell, k.control, k.iopub} {

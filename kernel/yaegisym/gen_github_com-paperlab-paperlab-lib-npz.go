@@ -14,11 +14,15 @@ func init() {
 		// function, constant and variable definitions
 		"Create":       reflect.ValueOf(npz.Create),
 		"ErrFormat":    reflect.ValueOf(&npz.ErrFormat).Elem(),
+		"MaxDims":      reflect.ValueOf(constant.MakeFromLiteral("64", token.INT, 0)),
 		"MaxHeaderLen": reflect.ValueOf(constant.MakeFromLiteral("65536", token.INT, 0)),
+		"MaxInflate":   reflect.ValueOf(&npz.MaxInflate).Elem(),
+		"MinBudget":    reflect.ValueOf(&npz.MinBudget).Elem(),
 		"Open":         reflect.ValueOf(npz.Open),
 		"Parse":        reflect.ValueOf(npz.Parse),
 		"ReadNPY":      reflect.ValueOf(npz.ReadNPY),
 		"ReadNPYFile":  reflect.ValueOf(npz.ReadNPYFile),
+		"ShapeString":  reflect.ValueOf(npz.ShapeString),
 		"WriteNPY":     reflect.ValueOf(npz.WriteNPY),
 		"WriteNPYFile": reflect.ValueOf(npz.WriteNPYFile),
 

@@ -55,6 +55,7 @@ func init() {
 		"ReadCalibration":       reflect.ValueOf(suite.ReadCalibration),
 		"ReadMachine":           reflect.ValueOf(suite.ReadMachine),
 		"Run":                   reflect.ValueOf(suite.Run),
+		"RunContext":            reflect.ValueOf(suite.RunContext),
 		"ThisMachine":           reflect.ValueOf(suite.ThisMachine),
 		"WriteCSV":              reflect.ValueOf(suite.WriteCSV),
 		"WriteCalibration":      reflect.ValueOf(suite.WriteCalibration),

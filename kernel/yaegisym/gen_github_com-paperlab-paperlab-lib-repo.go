@@ -12,11 +12,16 @@ import (
 func init() {
 	Symbols["github.com/paperlab/paperlab/lib/repo/repo"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"ErrLocked": reflect.ValueOf(&repo.ErrLocked).Elem(),
 		"Module":    reflect.ValueOf(constant.MakeFromLiteral("\"github.com/paperlab/paperlab\"", token.STRING, 0)),
 		"Path":      reflect.ValueOf(repo.Path),
 		"Rel":       reflect.ValueOf(repo.Rel),
 		"Root":      reflect.ValueOf(repo.Root),
 		"RootFrom":  reflect.ValueOf(repo.RootFrom),
+		"TryLock":   reflect.ValueOf(repo.TryLock),
 		"WriteFile": reflect.ValueOf(repo.WriteFile),
+
+		// type definitions
+		"Lock": reflect.ValueOf((*repo.Lock)(nil)),
 	}
 }

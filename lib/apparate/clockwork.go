@@ -1,13 +1,15 @@
 package apparate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"slices"
 
+	"github.com/paperlab/paperlab/lib/internal/jsonfile"
+
+	"github.com/paperlab/paperlab/lib/npz"
 	"github.com/paperlab/paperlab/lib/repo"
 )
 
@@ -147,14 +149,14 @@ func clockwork(arrivals []float64, slo float64, vanilla []float64) *Schedule {
 // artifact's batch_decisions pickles of specs 3.1): per_request_stats holds
 // [queue_ms, vanilla_ms] for a served request and null for a dropped one.
 type scheduleFile struct {
-	Scheme   string        `json:"batching_scheme"`
-	Batches  []int         `json:"batching_decision"`
-	Stats    []*[2]float64 `json:"per_request_stats"`
-	Arrivals []float64     `json:"arrival_ms"`
-	Total    int           `json:"total_num_requests"`
-	SLO      float64       `json:"slo_ms"`
-	AvgQPS   float64       `json:"avg_qps"`
-	End      float64       `json:"end_time_ms"`
+	Scheme   string       `json:"batching_scheme"`
+	Batches  []int        `json:"batching_decision"`
+	Stats    []*[]float64 `json:"per_request_stats"`
+	Arrivals []float64    `json:"arrival_ms"`
+	Total    int          `json:"total_num_requests"`
+	SLO      float64      `json:"slo_ms"`
+	AvgQPS   float64      `json:"avg_qps"`
+	End      float64      `json:"end_time_ms"`
 }
 
 // WriteSchedule writes s as JSON (specs 6.7) to path, atomically: into a
@@ -163,27 +165,30 @@ type scheduleFile struct {
 // rate in requests per second over the span of the arrivals (0 for fewer
 // than two distinct arrival times).
 func WriteSchedule(path string, s *Schedule) error {
+	n := len(s.Requests)
 	f := scheduleFile{
 		Scheme:   "clockwork",
 		Batches:  s.Batches,
-		Stats:    make([]*[2]float64, len(s.Requests)),
-		Arrivals: make([]float64, len(s.Requests)),
-		Total:    len(s.Requests),
+		Stats:    make([]*[]float64, n),
+		Arrivals: make([]float64, n),
+		Total:    n,
 		SLO:      s.SLO,
 		End:      s.End,
 	}
 	if f.Batches == nil {
 		f.Batches = []int{}
 	}
-	stats := make([][2]float64, len(s.Requests))
+	pairs := make([]float64, 2*n)
+	stats := make([][]float64, n)
 	for i, r := range s.Requests {
 		f.Arrivals[i] = r.Arrival
 		if !r.Dropped {
-			stats[i] = [2]float64{r.Queue, r.Vanilla}
+			pairs[2*i], pairs[2*i+1] = r.Queue, r.Vanilla
+			stats[i] = pairs[2*i : 2*i+2 : 2*i+2]
 			f.Stats[i] = &stats[i]
 		}
 	}
-	if n := len(s.Requests); n > 1 {
+	if n > 1 {
 		if span := s.Requests[n-1].Arrival - s.Requests[0].Arrival; span > 0 {
 			f.AvgQPS = float64(n) * 1000 / span
 		}
@@ -196,24 +201,41 @@ func WriteSchedule(path string, s *Schedule) error {
 }
 
 // ReadSchedule reads a schedule written by WriteSchedule and checks it:
-// batch sizes from BatchSizes, as many served requests as the batches hold,
-// served requests with a non-negative queueing delay and a positive vanilla
-// latency, per_request_stats and arrival_ms of equal length. arrival_ms may
-// be absent (a schedule converted from the artifact's pickles); the
-// requests' Arrival is then 0. Errors name the file.
+// the keys batching_decision, per_request_stats, slo_ms and end_time_ms
+// present, batch sizes from BatchSizes, as many served requests as the
+// batches hold, every entry of per_request_stats null or a pair of a
+// non-negative queueing delay and a positive vanilla latency,
+// total_num_requests (unless 0) the number of requests, and arrival_ms
+// non-negative, non-decreasing and as long as per_request_stats.
+// arrival_ms may be absent (a schedule converted from the artifact's
+// pickles); the requests' Arrival is then 0. Errors are one line naming
+// the file and the key.
 func ReadSchedule(path string) (*Schedule, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("apparate: read schedule: %w", err)
 	}
 	var f scheduleFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("apparate: schedule %s: %w", path, err)
+	if err := jsonfile.DecodeObject(path, data, []jsonfile.Key{
+		jsonfile.Optional("batching_scheme", &f.Scheme),
+		jsonfile.Required("batching_decision", &f.Batches),
+		jsonfile.Required("per_request_stats", &f.Stats),
+		jsonfile.Optional("arrival_ms", &f.Arrivals),
+		jsonfile.Optional("total_num_requests", &f.Total),
+		jsonfile.Required("slo_ms", &f.SLO),
+		jsonfile.Optional("avg_qps", &f.AvgQPS),
+		jsonfile.Required("end_time_ms", &f.End),
+	}); err != nil {
+		return nil, fmt.Errorf("apparate: schedule %w", err)
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("apparate: schedule %s: "+format, append([]any{path}, args...)...)
+	}
+	switch {
+	case f.Batches == nil:
+		return nil, fmt.Errorf("apparate: schedule %w", &npz.Error{File: path, Key: "batching_decision", Expected: "an array of batch sizes", Found: "null"})
+	case f.Stats == nil:
+		return nil, fmt.Errorf("apparate: schedule %w", &npz.Error{File: path, Key: "per_request_stats", Expected: "an array", Found: "null"})
 	}
 	if f.Arrivals != nil && len(f.Arrivals) != len(f.Stats) {
 		return nil, bad("arrival_ms has %d entries, per_request_stats %d", len(f.Arrivals), len(f.Stats))
@@ -221,7 +243,11 @@ func ReadSchedule(path string) (*Schedule, error) {
 	if f.Total != 0 && f.Total != len(f.Stats) {
 		return nil, bad("total_num_requests = %d, per_request_stats has %d entries", f.Total, len(f.Stats))
 	}
-	s := &Schedule{Batches: f.Batches, Requests: make([]Request, len(f.Stats)), SLO: f.SLO, End: f.End}
+	for i, t := range f.Arrivals {
+		if !(t >= 0) || (i > 0 && t < f.Arrivals[i-1]) {
+			return nil, bad("arrival_ms[%d] = %g, want non-negative and non-decreasing", i, t)
+		}
+	}
 	batched := 0
 	for j, b := range f.Batches {
 		if !slices.Contains(BatchSizes, b) {
@@ -229,6 +255,7 @@ func ReadSchedule(path string) (*Schedule, error) {
 		}
 		batched += b
 	}
+	s := &Schedule{Batches: f.Batches, Requests: make([]Request, len(f.Stats)), SLO: f.SLO, End: f.End}
 	served := 0
 	for i, st := range f.Stats {
 		r := &s.Requests[i]
@@ -239,10 +266,13 @@ func ReadSchedule(path string) (*Schedule, error) {
 			r.Dropped = true
 			continue
 		}
-		if !(st[0] >= 0) || math.IsInf(st[0], 1) || !positiveFinite(st[1]) {
+		if len(*st) != 2 {
+			return nil, bad("per_request_stats[%d] = %v, want null or a pair [queue_ms, vanilla_ms]", i, *st)
+		}
+		if q, v := (*st)[0], (*st)[1]; !(q >= 0) || math.IsInf(q, 1) || !positiveFinite(v) {
 			return nil, bad("per_request_stats[%d] = %v, want a non-negative queue_ms and a positive vanilla_ms", i, *st)
 		}
-		r.Queue, r.Vanilla = st[0], st[1]
+		r.Queue, r.Vanilla = (*st)[0], (*st)[1]
 		served++
 	}
 	if served != batched {

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/paperlab/paperlab/lib/internal/jsonfile"
+
+	"github.com/paperlab/paperlab/lib/npz"
 	"github.com/paperlab/paperlab/lib/repo"
 )
 
@@ -186,22 +189,30 @@ func (m costsByBatch) MarshalJSON() ([]byte, error) {
 }
 
 // ReadProfile reads a latency profile written by Profile.Write (specs 6.7)
-// and validates it. Errors name the file. num_ramps and batch_sizes may be
-// absent; when present they must agree with by_bs.
+// and validates it. num_ramps and batch_sizes may be absent; when present
+// they must agree with by_bs. Errors are one line naming the file and the
+// key.
 func ReadProfile(path string) (*Profile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("apparate: read profile: %w", err)
 	}
 	var f profileFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("apparate: profile %s: %w", path, err)
+	if err := jsonfile.DecodeObject(path, data, []jsonfile.Key{
+		jsonfile.Required("model", &f.Model),
+		jsonfile.Required("source", &f.Source),
+		jsonfile.Optional("num_ramps", &f.NumRamps),
+		jsonfile.Optional("batch_sizes", &f.BatchSizes),
+		jsonfile.Required("by_bs", &f.ByBatch),
+	}); err != nil {
+		return nil, fmt.Errorf("apparate: profile %w", err)
+	}
+	if f.ByBatch == nil {
+		return nil, fmt.Errorf("apparate: profile %w", &npz.Error{File: path, Key: "by_bs", Expected: "an object of costs by batch size", Found: "null"})
 	}
 	p := &Profile{Model: f.Model, Source: f.Source, ByBatch: f.ByBatch}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: key \"by_bs\": %w", path, err)
 	}
 	if f.NumRamps != 0 && f.NumRamps != p.Ramps() {
 		return nil, fmt.Errorf("apparate: profile %s: num_ramps = %d, by_bs has %d ramps", path, f.NumRamps, p.Ramps())

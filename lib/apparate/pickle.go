@@ -15,7 +15,7 @@ package apparate
 // (specs 3.2: ramp confidences and agreements may be numpy scalars).
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,22 +35,107 @@ import (
 // functions outside Python's builtins resolve to pyClass, NumPy's scalar
 // and dtype reductions to npScalar and npDtype, and _codecs.encode (how
 // protocol 2 writes bytes) to latin-1 bytes.
-func loadPickle(path string) (any, error) {
-	f, err := os.Open(path)
+//
+// The file is read whole and its opcode stream checked first
+// (checkPickle): no length field may promise more bytes than the file
+// holds, so that the decoder, which allocates what a length field says,
+// never asks for more memory than the file's size; a panic of the decoder
+// on malformed input becomes an error.
+func loadPickle(path string) (v any, err error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("apparate: read pickle: %w", err)
 	}
-	defer f.Close()
-	u := pickle.NewUnpickler(bufio.NewReader(f))
+	if err := checkPickle(b); err != nil {
+		return nil, fmt.Errorf("apparate: pickle %s: %w", path, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("apparate: pickle %s: malformed: %v", path, r)
+		}
+	}()
+	u := pickle.NewUnpickler(bytes.NewReader(b))
 	u.FindClass = findPickleClass
 	u.PersistentLoad = func(id any) (any, error) {
 		return &pyObject{class: &pyClass{module: "persistent_id", name: fmt.Sprint(id)}}, nil
 	}
-	v, err := u.Load()
+	v, err = u.Load()
 	if err != nil {
 		return nil, fmt.Errorf("apparate: pickle %s: %w", path, err)
 	}
 	return v, nil
+}
+
+// checkPickle walks the opcodes of a pickle (protocols 0 to 5, as Python's
+// pickletools.genops does) up to STOP, and fails on an unknown opcode, a
+// stream that ends early, or a length field larger than what is left.
+func checkPickle(b []byte) error {
+	if len(b) == 0 {
+		return errors.New("empty file, not a pickle")
+	}
+	pos := 0
+	need := func(n uint64, op byte) error {
+		if n > uint64(len(b)-pos) {
+			return fmt.Errorf("opcode %q at byte %d wants %d bytes, %d left (truncated or not a pickle)", op, pos-1, n, len(b)-pos)
+		}
+		pos += int(n)
+		return nil
+	}
+	line := func(op byte) error {
+		i := bytes.IndexByte(b[pos:], '\n')
+		if i < 0 {
+			return fmt.Errorf("opcode %q at byte %d: no end of line (truncated or not a pickle)", op, pos-1)
+		}
+		pos += i + 1
+		return nil
+	}
+	for pos < len(b) {
+		op := b[pos]
+		pos++
+		var err error
+		switch op {
+		case '.': // STOP
+			return nil
+		case '(', '0', '1', '2', 'N', 'Q', 'R', 'a', 'b', 'd', '}', 'e', 'l', ']', 'o', 's', 't', ')', 'u',
+			0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98:
+		case 'K', 'q', 'h', 0x80, 0x82: // one-byte argument
+			err = need(1, op)
+		case 'M', 0x83:
+			err = need(2, op)
+		case 'J', 'r', 'j', 0x84:
+			err = need(4, op)
+		case 'G':
+			err = need(8, op)
+		case 0x95: // FRAME: an 8-byte length, then opcodes
+			if err = need(8, op); err == nil && binary.LittleEndian.Uint64(b[pos-8:]) > uint64(len(b)-pos) {
+				err = fmt.Errorf("frame at byte %d promises %d bytes, %d left", pos-9, binary.LittleEndian.Uint64(b[pos-8:]), len(b)-pos)
+			}
+		case 'U', 'C', 0x8c, 0x8a: // one-byte length, then data
+			if err = need(1, op); err == nil {
+				err = need(uint64(b[pos-1]), op)
+			}
+		case 'T', 'B', 'X', 0x8b: // four-byte length
+			if err = need(4, op); err == nil {
+				err = need(uint64(binary.LittleEndian.Uint32(b[pos-4:])), op)
+			}
+		case 0x8d, 0x8e, 0x96: // eight-byte length
+			if err = need(8, op); err == nil {
+				err = need(binary.LittleEndian.Uint64(b[pos-8:]), op)
+			}
+		case 'I', 'L', 'S', 'V', 'F', 'p', 'g', 'P':
+			err = line(op)
+		case 'c', 'i':
+			if err = line(op); err == nil {
+				err = line(op)
+			}
+		default:
+			return fmt.Errorf("unknown opcode %#x at byte %d (not a pickle)", op, pos-1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return errors.New("no STOP opcode (truncated pickle)")
 }
 
 // findPickleClass resolves the globals of a pickle that gopickle does not

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -312,4 +313,56 @@ func TestNumpyScalars(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(b, []byte{0, 0xff}) {
 		t.Errorf("_codecs.encode latin1: got %v, %v", b, err)
 	}
+}
+
+// TestPickleMalformed: truncated files and length fields that promise more
+// than the file holds are errors naming the file, never a panic or an
+// allocation of the promised size.
+func TestPickleMalformed(t *testing.T) {
+	dir := t.TempDir()
+	huge := append([]byte("\x80\x04\x95"), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f) // FRAME of 2^63 bytes
+	for name, b := range map[string][]byte{
+		"empty":        {},
+		"one byte":     {0x80},
+		"huge frame":   huge,
+		"huge bytes8":  append([]byte("\x80\x04\x8e"), 0, 0, 0, 0, 0, 0, 0, 0x40),
+		"huge unicode": append([]byte("\x80\x03X"), 0xff, 0xff, 0xff, 0x7f),
+		"no stop":      []byte("\x80\x02]q\x00"),
+		"bad opcode":   []byte("\x80\x02\xff."),
+		"no newline":   []byte("cbuiltins"),
+		"stack empty":  []byte("\x80\x02a."),
+	} {
+		path := filepath.Join(dir, "x.pkl")
+		os.WriteFile(path, b, 0o644)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		_, err := LatenciesFromPickle(path)
+		runtime.ReadMemStats(&m1)
+		if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line naming %s", name, err, path)
+		}
+		if grew := m1.TotalAlloc - m0.TotalAlloc; grew > 1<<20 {
+			t.Errorf("%s: reading %d bytes allocated %d", name, len(b), grew)
+		}
+	}
+}
+
+// FuzzPickle: no byte string panics the pickle reader or makes it allocate
+// far beyond its size.
+func FuzzPickle(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "pickle", "*"))
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<16 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte{0x80})
+	f.Add(append([]byte("\x80\x04\x95"), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "x.pkl")
+		os.WriteFile(path, b, 0o644)
+		v, err := loadPickle(path)
+		_ = v
+		_ = err
+	})
 }

@@ -101,29 +101,45 @@ func ReadTable(path string) (*Table, error) {
 	return ReadTableMeta(path, nil)
 }
 
+// maxEmptyRamps bounds the ramp count of a table of no samples. Such a
+// table stores no value per ramp, so nothing in the file backs a large
+// count; real tables have a few dozen ramps at most.
+const maxEmptyRamps = 1 << 16
+
 // ReadTableMeta reads a table written by WriteTable and, if meta is not nil,
 // decodes the table's "meta" entry into it (an error if the file has none).
-// Errors name the file and the key.
+// The file must hold "conf" (float32, two dimensions), "agree" (bool, of
+// the same shape) and nothing but an optional "meta", one JSON string;
+// the table must pass Validate. Errors are one line naming the file and
+// the key.
 func ReadTableMeta(path string, meta any) (*Table, error) {
 	f, err := npz.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	for _, k := range f.Keys() {
+		if k != tableConfKey && k != tableAgreeKey && k != tableMetaKey {
+			return nil, &npz.Error{File: path, Key: k, Expected: fmt.Sprintf("only the keys %q, %q and %q", tableConfKey, tableAgreeKey, tableMetaKey), Found: "an unknown key"}
+		}
 	}
 	conf, cshape, err := f.Float32(tableConfKey)
 	if err != nil {
 		return nil, err
 	}
 	if len(cshape) != 2 {
-		return nil, &npz.Error{File: path, Key: tableConfKey, Expected: "shape [ramps, samples]", Found: fmt.Sprintf("shape %v", cshape)}
+		return nil, &npz.Error{File: path, Key: tableConfKey, Expected: "shape (ramps, samples)", Found: "shape " + npz.ShapeString(cshape)}
+	}
+	r, n := cshape[0], cshape[1]
+	if n == 0 && r > maxEmptyRamps {
+		return nil, &npz.Error{File: path, Key: tableConfKey, Expected: fmt.Sprintf("at most %d ramps in a table of no samples", maxEmptyRamps), Found: "shape " + npz.ShapeString(cshape)}
 	}
 	agree, ashape, err := f.Bool(tableAgreeKey)
 	if err != nil {
 		return nil, err
 	}
-	if len(ashape) != 2 || ashape[0] != cshape[0] || ashape[1] != cshape[1] {
-		return nil, &npz.Error{File: path, Key: tableAgreeKey, Expected: fmt.Sprintf("shape %v (as %q)", cshape, tableConfKey), Found: fmt.Sprintf("shape %v", ashape)}
+	if len(ashape) != 2 || ashape[0] != r || ashape[1] != n {
+		return nil, &npz.Error{File: path, Key: tableAgreeKey, Expected: fmt.Sprintf("shape %s (as %q)", npz.ShapeString(cshape), tableConfKey), Found: "shape " + npz.ShapeString(ashape)}
 	}
-	r, n := cshape[0], cshape[1]
 	t := &Table{Conf: make([][]float32, r), Agree: make([][]bool, r)}
 	for i := range r {
 		t.Conf[i] = conf[i*n : (i+1)*n : (i+1)*n]
@@ -132,17 +148,24 @@ func ReadTableMeta(path string, meta any) (*Table, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: key %q: %w", path, tableConfKey, err)
 	}
-	if meta != nil {
-		s, _, err := f.Strings(tableMetaKey)
-		if err != nil {
-			return nil, err
+	if meta == nil && !f.Has(tableMetaKey) {
+		return t, nil
+	}
+	s, _, err := f.Strings(tableMetaKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(s) != 1 {
+		return nil, &npz.Error{File: path, Key: tableMetaKey, Expected: "one JSON string", Found: fmt.Sprintf("%d strings", len(s))}
+	}
+	if meta == nil {
+		if !json.Valid([]byte(s[0])) {
+			return nil, &npz.Error{File: path, Key: tableMetaKey, Expected: "one JSON string", Found: "a string that is not JSON"}
 		}
-		if len(s) != 1 {
-			return nil, &npz.Error{File: path, Key: tableMetaKey, Expected: "one JSON string", Found: fmt.Sprintf("%d strings", len(s))}
-		}
-		if err := json.Unmarshal([]byte(s[0]), meta); err != nil {
-			return nil, &npz.Error{File: path, Key: tableMetaKey, Err: err}
-		}
+		return t, nil
+	}
+	if err := json.Unmarshal([]byte(s[0]), meta); err != nil {
+		return nil, &npz.Error{File: path, Key: tableMetaKey, Err: err}
 	}
 	return t, nil
 }

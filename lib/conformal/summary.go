@@ -36,6 +36,10 @@ type Summary struct {
 	Levels     []float64 // the data levels ℓ (L of them), stored as "splits"
 	Replicates int       // R
 	Alphas     []float64 // the A miscoverages; nil means Alphas
+	// Inputs identifies what the summary was computed from (a digest of
+	// the result files, say), stored as "inputs" when not empty, so that a
+	// reader can tell a stale summary by content rather than by file times.
+	Inputs string
 
 	mu   sync.Mutex
 	objs map[string]*table
@@ -146,6 +150,9 @@ func (s *Summary) Write(path string) error {
 	if err == nil {
 		err = w.Write("splits", slices.Clone(s.Levels))
 	}
+	if err == nil && s.Inputs != "" {
+		err = w.Write("inputs", []string{s.Inputs})
+	}
 	for _, o := range s.objectives() {
 		t := s.objs[o]
 		for _, k := range []struct {
@@ -176,35 +183,31 @@ func (s *Summary) Write(path string) error {
 
 // ReadSummary reads a summary file written by Write or by Pitot's
 // scripts/evaluate.py. Objectives are found by their "_mape" keys; every
-// array must have the shape of specs 5.3, or the error names the key and
-// the shapes expected and found. Alphas are recovered as (100 − q)/100.
+// array must be present with the shape of the layout above. Quantiles must
+// be distinct and strictly between 0 and 100, levels distinct and in
+// (0, 1], and val_best, run by run, either -1 for every alpha (a run never
+// set) or a head index for every alpha. Alphas are recovered as
+// (100 − q)/100. Errors are one line naming the file, the key, what was
+// expected and what was found.
 func ReadSummary(path string) (*Summary, error) {
 	f, err := npz.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	q, qs, err := f.Floats("quantiles")
-	if err != nil {
-		var qi []int
-		if qi, qs, err = f.Ints("quantiles"); err != nil {
-			return nil, err
-		}
-		q = make([]float64, len(qi))
-		for i, v := range qi {
-			q[i] = float64(v)
-		}
-	}
-	levels, ls, err := f.Floats("splits")
+	q, err := vector(f, "quantiles", "a percentage strictly between 0 and 100", func(v float64) bool { return v > 0 && v < 100 })
 	if err != nil {
 		return nil, err
 	}
-	if len(qs) != 1 {
-		return nil, &npz.Error{File: path, Key: "quantiles", Expected: "1 dimension", Found: fmt.Sprintf("shape %v", qs)}
+	levels, err := vector(f, "splits", "a data level in (0, 1]", func(v float64) bool { return v > 0 && v <= 1 })
+	if err != nil {
+		return nil, err
 	}
-	if len(ls) != 1 {
-		return nil, &npz.Error{File: path, Key: "splits", Expected: "1 dimension", Found: fmt.Sprintf("shape %v", ls)}
+	s := &Summary{Levels: levels, Alphas: make([]float64, len(q)), objs: map[string]*table{}}
+	if f.Has("inputs") {
+		if s.Inputs, err = f.StringScalar("inputs"); err != nil {
+			return nil, err
+		}
 	}
-	s := &Summary{Levels: slices.Clone(levels), Alphas: make([]float64, len(q)), objs: map[string]*table{}}
 	for i, v := range q {
 		s.Alphas[i] = (100 - v) / 100
 	}
@@ -214,65 +217,187 @@ func ReadSummary(path string) (*Summary, error) {
 		if !ok {
 			continue
 		}
-		t := &table{}
-		var shape []int
-		if t.mape, shape, err = f.Floats(key); err != nil {
+		switch {
+		case o == "":
+			return nil, &npz.Error{File: path, Key: key, Expected: "an objective name before _mape", Found: "none"}
+		case l == 0:
+			return nil, &npz.Error{File: path, Key: "splits", Expected: "at least one level, as the file holds " + key, Found: "none"}
+		case na == 0:
+			return nil, &npz.Error{File: path, Key: "quantiles", Expected: "at least one quantile, as the file holds " + key, Found: "none"}
+		}
+		mape, err := array(f, key)
+		if err != nil {
 			return nil, err
 		}
-		if len(shape) == 2 && s.Replicates == 0 {
-			s.Replicates = shape[1]
+		if len(mape.Shape) == 2 && s.Replicates == 0 {
+			s.Replicates = mape.Shape[1]
 		}
 		r := s.Replicates
-		if err := wantShape(path, key, shape, l, r); err != nil {
+		if r == 0 {
+			return nil, &npz.Error{File: path, Key: key, Expected: "shape [level, replicate] with at least one replicate", Found: "shape " + npz.ShapeString(mape.Shape)}
+		}
+		if err := wantShape(path, key, mape.Shape, l, r); err != nil {
 			return nil, err
 		}
-		if _, shape, err = f.Floats(o + "_margin"); err != nil {
+		margin, err := array(f, o+"_margin")
+		if err != nil {
 			return nil, err
 		}
-		if len(shape) != 4 {
-			return nil, &npz.Error{File: path, Key: o + "_margin", Expected: "4 dimensions [level, replicate, alpha, head]", Found: fmt.Sprintf("shape %v", shape)}
+		if len(margin.Shape) != 4 {
+			return nil, &npz.Error{File: path, Key: o + "_margin", Expected: "4 dimensions [level, replicate, alpha, head]", Found: "shape " + npz.ShapeString(margin.Shape)}
 		}
-		t.heads = shape[3]
+		if margin.Shape[3] == 0 {
+			return nil, &npz.Error{File: path, Key: o + "_margin", Expected: "at least one head", Found: "shape " + npz.ShapeString(margin.Shape)}
+		}
+		t := &table{heads: margin.Shape[3]}
 		for _, k := range []struct {
 			key   string
 			dst   *[]float64
 			heads bool
 		}{
+			{"mape", &t.mape, false}, {"margin", &t.margin, true},
 			{"width", &t.width, false}, {"coverage", &t.coverage, false},
-			{"val_width", &t.valWidth, true}, {"margin", &t.margin, true},
+			{"val_width", &t.valWidth, true},
 			{"width_raw", &t.widthRaw, true}, {"coverage_raw", &t.coverageRaw, true},
 		} {
 			dims := []int{l, r, na}
-			if k.heads {
+			switch {
+			case k.key == "mape":
+				dims = dims[:2]
+			case k.heads:
 				dims = append(dims, t.heads)
 			}
-			if *k.dst, shape, err = f.Floats(o + "_" + k.key); err != nil {
+			// The shape is checked before the data is converted, so that
+			// a wrong array costs no memory.
+			a, err := array(f, o+"_"+k.key)
+			if err != nil {
 				return nil, err
 			}
-			if err := wantShape(path, o+"_"+k.key, shape, dims...); err != nil {
+			if err := wantShape(path, o+"_"+k.key, a.Shape, dims...); err != nil {
+				return nil, err
+			}
+			if *k.dst, _, err = f.Floats(o + "_" + k.key); err != nil {
 				return nil, err
 			}
 		}
-		vb, shape, err := f.Ints(o + "_val_best")
+		vb, err := array(f, o+"_val_best")
 		if err != nil {
 			return nil, err
 		}
-		if err := wantShape(path, o+"_val_best", shape, l, r, na); err != nil {
+		if err := wantShape(path, o+"_val_best", vb.Shape, l, r, na); err != nil {
 			return nil, err
 		}
-		t.valBest = make([]int64, len(vb))
-		for i, v := range vb {
-			t.valBest[i] = int64(v)
+		if t.valBest, err = int64s(f, o+"_val_best"); err != nil {
+			return nil, err
+		}
+		for run := range l * r {
+			best := t.valBest[run*na : (run+1)*na]
+			set := best[0] >= 0
+			for a, b := range best {
+				if set && (b < 0 || b >= int64(t.heads)) || !set && b != -1 {
+					want := fmt.Sprintf("a head index in [0, %d) for every alpha of the run, or -1 for all of them", t.heads)
+					return nil, &npz.Error{File: path, Key: o + "_val_best", Expected: want,
+						Found: fmt.Sprintf("%d at [%d, %d, %d]", b, run/r, run%r, a)}
+				}
+			}
 		}
 		s.objs[o] = t
 	}
 	return s, nil
 }
 
-// wantShape checks the shape of an objective's array; no dimension may be 0.
+// array returns the array under key, or an error naming the file and key
+// if there is none.
+func array(f *npz.File, key string) (*npz.Array, error) {
+	if !f.Has(key) {
+		return nil, &npz.Error{File: f.Path, Key: key, Expected: "an array", Found: "no such key"}
+	}
+	return f.Array(key)
+}
+
+// vector reads the one-dimensional array under key, of a floating-point or
+// an integer dtype, whose elements must be distinct and satisfy ok (what
+// describes them).
+func vector(f *npz.File, key, what string, ok func(float64) bool) ([]float64, error) {
+	a, err := array(f, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Shape) != 1 {
+		return nil, &npz.Error{File: f.Path, Key: key, Expected: "1 dimension", Found: "shape " + npz.ShapeString(a.Shape)}
+	}
+	var v []float64
+	switch a.Data.(type) {
+	case []float32, []float64:
+		v, _, err = f.Floats(key)
+		v = slices.Clone(v)
+	default:
+		var iv []int
+		if iv, _, err = f.Ints(key); err != nil {
+			return nil, &npz.Error{File: f.Path, Key: key, Expected: "a floating-point or integer dtype", Found: a.DType}
+		}
+		v = make([]float64, len(iv))
+		for i, x := range iv {
+			v[i] = float64(x)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[float64]int, len(v))
+	for i, x := range v {
+		if !ok(x) {
+			return nil, &npz.Error{File: f.Path, Key: key, Expected: what, Found: fmt.Sprintf("%v at [%d]", x, i)}
+		}
+		if j, dup := seen[x]; dup {
+			return nil, &npz.Error{File: f.Path, Key: key, Expected: "distinct values", Found: fmt.Sprintf("%v at [%d] and [%d]", x, j, i)}
+		}
+		seen[x] = i
+	}
+	return v, nil
+}
+
+// int64s returns the integer array under key as int64, converted from
+// whichever integer dtype it is stored as, in one allocation at most.
+func int64s(f *npz.File, key string) ([]int64, error) {
+	a, err := array(f, key)
+	if err != nil {
+		return nil, err
+	}
+	conv := func(n int, at func(int) int64) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = at(i)
+		}
+		return out
+	}
+	switch v := a.Data.(type) {
+	case []int64:
+		return v, nil
+	case []int32:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	case []int16:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	case []int8:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	case []uint32:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	case []uint16:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	case []uint8:
+		return conv(len(v), func(i int) int64 { return int64(v[i]) }), nil
+	}
+	return nil, &npz.Error{File: f.Path, Key: key, Expected: "an integer dtype", Found: a.DType}
+}
+
+// wantShape checks the shape of an objective's array: [level, replicate]
+// for mape, [level, replicate, alpha] or [level, replicate, alpha, head]
+// for the others. No dimension may be 0 (ReadSummary names the cause
+// first where it can).
 func wantShape(path, key string, got []int, want ...int) error {
 	if !slices.Equal(got, want) || slices.Contains(want, 0) {
-		return &npz.Error{File: path, Key: key, Expected: fmt.Sprintf("shape %v (specs/pitot.md 5.3)", want), Found: fmt.Sprintf("shape %v", got)}
+		dims := []string{"level", "replicate", "alpha", "head"}[:min(len(want), 4)]
+		return &npz.Error{File: path, Key: key, Expected: fmt.Sprintf("shape %v [%s]", want, strings.Join(dims, ", ")), Found: fmt.Sprintf("shape %v", got)}
 	}
 	return nil
 }

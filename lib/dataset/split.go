@@ -173,52 +173,133 @@ func (s *Splits) Write(path string) error {
 }
 
 // ReadSplits loads a split file written by Write and checks it against p:
-// every objective of p present, indices in range, and the three parts
-// together a permutation of the objective's observations.
+// "level" one float64 in (0, 1], "replicate" one non-negative integer,
+// "seed" one integer, and for every objective of p the three parts, each
+// a one-dimensional integer array, together a permutation of the
+// objective's observations. Errors are one line naming the file, the key,
+// what was expected and what was found; indices are checked before any
+// memory is spent on them.
 func ReadSplits(path string, p *Pitot) (*Splits, error) {
 	f, err := npz.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	s := &Splits{Objectives: map[string]Split{}}
-	if lv, _, err := f.Float64("level"); err == nil && len(lv) == 1 {
-		s.Level = lv[0]
-	} else {
-		return nil, fmt.Errorf("%s: key \"level\": missing or not one float64", path)
+	if !f.Has("level") {
+		return nil, &npz.Error{File: path, Key: "level", Expected: "one float64", Found: "no such key"}
 	}
-	if r, _, err := f.Ints("replicate"); err == nil && len(r) == 1 {
-		s.Replicate = r[0]
+	if s.Level, err = f.Float64Scalar("level"); err != nil {
+		return nil, err
 	}
-	if sd, _, err := f.Ints("seed"); err == nil && len(sd) == 1 {
-		s.Seed = uint64(sd[0])
+	if !(s.Level > 0 && s.Level <= 1) {
+		return nil, &npz.Error{File: path, Key: "level", Expected: "a level in (0, 1]", Found: fmt.Sprint(s.Level)}
 	}
+	rep, err := oneInt(f, "replicate")
+	if err != nil {
+		return nil, err
+	}
+	if rep < 0 {
+		return nil, &npz.Error{File: path, Key: "replicate", Expected: "a non-negative integer", Found: fmt.Sprint(rep)}
+	}
+	s.Replicate = int(rep)
+	seed, err := oneInt(f, "seed")
+	if err != nil {
+		return nil, err
+	}
+	s.Seed = uint64(seed)
 	for _, obj := range p.Objectives() {
 		var sp Split
-		parts := []*[]int{&sp.Train, &sp.Val, &sp.Test}
 		n := p.Observations(obj)
-		seen := make([]bool, n)
+		// part[j] is 1 + the part that holds observation j, 0 if none yet.
+		part := make([]uint8, n)
+		names := []string{"train", "val", "test"}
 		total := 0
-		for i, name := range []string{"train", "val", "test"} {
-			key := obj + "_" + name
-			idx, _, err := f.Ints(key)
+		for i, dst := range []*[]int{&sp.Train, &sp.Val, &sp.Test} {
+			key := obj + "_" + names[i]
+			if !f.Has(key) {
+				return nil, &npz.Error{File: path, Key: key, Expected: "an array of observation indices", Found: "no such key"}
+			}
+			a, err := f.Array(key)
 			if err != nil {
 				return nil, err
 			}
-			for r, j := range idx {
-				if j < 0 || j >= n || seen[j] {
-					return nil, fmt.Errorf("%s: key %q: row %d: index %d out of range or repeated (%s has %d observations)", path, key, r, j, obj, n)
-				}
-				seen[j] = true
+			if len(a.Shape) != 1 {
+				return nil, &npz.Error{File: path, Key: key, Expected: "1 dimension", Found: "shape " + npz.ShapeString(a.Shape)}
 			}
-			total += len(idx)
-			*parts[i] = idx
+			at, ok := indexer(a.Data)
+			if !ok {
+				return nil, &npz.Error{File: path, Key: key, Expected: "an integer dtype", Found: a.DType}
+			}
+			m := a.Len()
+			for r := range m {
+				j := at(r)
+				if j < 0 || j >= int64(n) {
+					return nil, &npz.Error{File: path, Key: key, Expected: fmt.Sprintf("indices in [0, %d), the observations of %s", n, obj),
+						Found: fmt.Sprintf("%d at [%d], out of range", j, r)}
+				}
+				if k := part[j]; k != 0 {
+					return nil, &npz.Error{File: path, Key: key, Expected: "each observation in one part, once",
+						Found: fmt.Sprintf("%d at [%d], repeated from %s_%s", j, r, obj, names[k-1])}
+				}
+				part[j] = uint8(i + 1)
+			}
+			// Every index is distinct and in range, so m ≤ n: the copy
+			// costs no more than the observations.
+			idx := make([]int, m)
+			for r := range idx {
+				idx[r] = int(at(r))
+			}
+			total += m
+			*dst = idx
 		}
 		if total != n {
-			return nil, fmt.Errorf("%s: objective %s: parts cover %d of %d observations; the split was made for other data", path, obj, total, n)
+			return nil, &npz.Error{File: path, Key: obj + "_train/_val/_test", Expected: fmt.Sprintf("%d indices together, the observations of %s", n, obj),
+				Found: fmt.Sprintf("%d; the split was made for other data", total)}
 		}
 		s.Objectives[obj] = sp
 	}
 	return s, nil
+}
+
+// oneInt returns the single element of the integer array under key.
+func oneInt(f *npz.File, key string) (int64, error) {
+	if !f.Has(key) {
+		return 0, &npz.Error{File: f.Path, Key: key, Expected: "one integer", Found: "no such key"}
+	}
+	a, err := f.Array(key)
+	if err != nil {
+		return 0, err
+	}
+	at, ok := indexer(a.Data)
+	switch {
+	case !ok:
+		return 0, &npz.Error{File: f.Path, Key: key, Expected: "one integer", Found: "dtype " + a.DType}
+	case a.Len() != 1:
+		return 0, &npz.Error{File: f.Path, Key: key, Expected: "one integer", Found: "shape " + npz.ShapeString(a.Shape)}
+	}
+	return at(0), nil
+}
+
+// indexer returns a function reading element i of an integer array's data
+// as int64, and false for data of another type.
+func indexer(data any) (func(i int) int64, bool) {
+	switch v := data.(type) {
+	case []int64:
+		return func(i int) int64 { return v[i] }, true
+	case []int32:
+		return func(i int) int64 { return int64(v[i]) }, true
+	case []int16:
+		return func(i int) int64 { return int64(v[i]) }, true
+	case []int8:
+		return func(i int) int64 { return int64(v[i]) }, true
+	case []uint32:
+		return func(i int) int64 { return int64(v[i]) }, true
+	case []uint16:
+		return func(i int) int64 { return int64(v[i]) }, true
+	case []uint8:
+		return func(i int) int64 { return int64(v[i]) }, true
+	}
+	return nil, false
 }
 
 // EnsureSplits writes the splits of every level and replicate under dir

@@ -8,13 +8,15 @@ package experiment
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"time"
 
 	"github.com/paperlab/paperlab/lib/conformal"
 	"github.com/paperlab/paperlab/lib/dataset"
@@ -66,7 +68,11 @@ func (l *Lab) Grid(presets ...string) train.Grid {
 // Pending returns the total training steps the presets still lack.
 func (l *Lab) Pending(presets ...string) (runs, steps int, err error) {
 	g := l.Grid(presets...)
-	for _, r := range g.Pending() {
+	pending, _, err := g.Pending()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range pending {
 		c, err := g.Config(r.Preset)
 		if err != nil {
 			return 0, 0, err
@@ -89,8 +95,9 @@ func (l *Lab) SummaryPath(preset string) string {
 
 // Evaluate returns the conformal summary of each preset, evaluating the
 // finished runs into summary/<profile>/<preset>.npz when that file is
-// missing or older than a result. Runs not trained yet are NaN in the
-// summary.
+// missing or was computed from other result files (by content: see
+// inputsDigest). Runs not trained yet are NaN in the summary; a result
+// that cannot be read is an error.
 func (l *Lab) Evaluate(presets ...string) (map[string]*conformal.Summary, error) {
 	out := map[string]*conformal.Summary{}
 	for _, preset := range presets {
@@ -107,21 +114,17 @@ func (l *Lab) evaluate(preset string) (*conformal.Summary, error) {
 	path := l.SummaryPath(preset)
 	g := l.Grid(preset)
 	runs := g.Runs()
-	newest := time.Time{}
-	for _, r := range runs {
-		if st, err := os.Stat(r.ResultPath(l.Results)); err == nil && st.ModTime().After(newest) {
-			newest = st.ModTime()
-		}
+	digest, have, err := inputsDigest(l.Results, runs)
+	if err != nil {
+		return nil, err
 	}
-	if st, err := os.Stat(path); err == nil && !st.ModTime().Before(newest) {
-		s, err := conformal.ReadSummary(path)
-		if err == nil && slices.Equal(s.Levels, l.Profile.Levels) && s.Replicates == l.Profile.Replicates {
-			return s, nil
-		}
+	if s, err := conformal.ReadSummary(path); err == nil && s.Inputs == digest &&
+		slices.Equal(s.Levels, l.Profile.Levels) && s.Replicates == l.Profile.Replicates {
+		return s, nil
 	}
-	sum := &conformal.Summary{Levels: l.Profile.Levels, Replicates: l.Profile.Replicates, Alphas: conformal.Alphas}
-	for _, r := range runs {
-		if _, err := os.Stat(r.ResultPath(l.Results)); err != nil {
+	sum := &conformal.Summary{Levels: l.Profile.Levels, Replicates: l.Profile.Replicates, Alphas: conformal.Alphas, Inputs: digest}
+	for i, r := range runs {
+		if !have[i] {
 			continue
 		}
 		val, test, cfg, err := train.RunParts(l.Data, l.Results, l.Splits, r)
@@ -148,6 +151,29 @@ func (l *Lab) evaluate(preset string) (*conformal.Summary, error) {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// inputsDigest identifies the result files of runs by content: a SHA-256
+// over each run's name and the SHA-256 of its file ("missing" when there
+// is none). have reports which runs have a file. A summary is fresh when
+// its stored digest equals this one, whatever the files' times say (copies
+// with cp -p or rsync -a keep old times).
+func inputsDigest(dir string, runs []train.Run) (string, []bool, error) {
+	h := sha256.New()
+	have := make([]bool, len(runs))
+	for i, r := range runs {
+		b, err := os.ReadFile(r.ResultPath(dir))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(h, "%s missing\n", r)
+		case err != nil:
+			return "", nil, fmt.Errorf("experiment: %w", err)
+		default:
+			have[i] = true
+			fmt.Fprintf(h, "%s %x\n", r, sha256.Sum256(b))
+		}
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), have, nil
 }
 
 func indexOf(levels []float64, l float64) int {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paperlab/paperlab/lib/dataset"
 	"github.com/paperlab/paperlab/lib/train"
@@ -72,5 +73,48 @@ func TestEnsure(t *testing.T) {
 	s1, err := lab.Evaluate("pitot")
 	if err != nil || s1["pitot"].Replicates != 1 {
 		t.Errorf("summary not redone for a new profile: %v", err)
+	}
+}
+
+// TestSummaryFreshByContent: result files copied in with their old times
+// (cp -p, rsync -a from a shard machine) must not leave a stale summary:
+// freshness is judged by the files' content, not their times.
+func TestSummaryFreshByContent(t *testing.T) {
+	p, err := dataset.LoadPitot("../../data/pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	newLab := func(name string, steps int) *Lab {
+		return &Lab{Data: train.Prepare(p), Workers: 1,
+			Profile: train.Profile{Name: "test", Levels: []float64{0.5}, Replicates: 1, Steps: steps, ValEvery: 10},
+			Results: filepath.Join(dir, name, "results"), Splits: filepath.Join(dir, "splits"), Summary: filepath.Join(dir, name, "summary")}
+	}
+	a, b := newLab("a", 20), newLab("b", 40)
+	sa, err := a.Ensure(context.Background(), train.Hooks{}, "pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := b.Ensure(context.Background(), train.Hooks{}, "pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := sa["pitot"].MAPE("mf")[0][0], sb["pitot"].MAPE("mf")[0][0]
+	if ma == mb {
+		t.Fatalf("20 and 40 steps gave the same MAPE %v", ma)
+	}
+	// b's result replaces a's, keeping a time older than a's summary.
+	run := train.Run{Preset: "pitot", Level: 0.5}
+	data, _ := os.ReadFile(run.ResultPath(b.Results))
+	dst := run.ResultPath(a.Results)
+	os.WriteFile(dst, data, 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(dst, old, old)
+	s, err := a.Evaluate("pitot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s["pitot"].MAPE("mf")[0][0]; got != mb {
+		t.Errorf("after the copy the summary says MAPE %v, the copied result's is %v (stale: %v)", got, mb, ma)
 	}
 }

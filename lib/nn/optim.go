@@ -58,6 +58,9 @@ func (m *moments[T]) setState(t int, slots map[string][]T) error {
 	if t < 0 {
 		return fmt.Errorf("nn: optimizer state: step %d", t)
 	}
+	if len(slots) != 2*len(m.params) {
+		return fmt.Errorf("nn: optimizer state: %d slots, want %d (%s and %s of each parameter)", len(slots), 2*len(m.params), m.names[0], m.names[1])
+	}
 	for i, p := range m.params {
 		for k, dst := range [2][]T{m.a[i], m.b[i]} {
 			key := m.names[k] + "/" + p.Name

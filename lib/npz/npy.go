@@ -42,6 +42,9 @@ import (
 // headers over 10,000 bytes unless told otherwise.
 const MaxHeaderLen = 1 << 16
 
+// MaxDims is the most dimensions an array may have: NumPy's NPY_MAXDIMS.
+const MaxDims = 64
+
 // magic opens every .npy stream (NEP 1).
 var magic = []byte("\x93NUMPY")
 
@@ -225,6 +228,9 @@ func parseHeader(s string) (header, error) {
 			return h, fmt.Errorf("%w: header lacks %q", ErrFormat, k)
 		}
 	}
+	if len(h.shape) > MaxDims {
+		return h, fmt.Errorf("%w: shape has %d dimensions, more than NumPy's %d", ErrFormat, len(h.shape), MaxDims)
+	}
 	return h, nil
 }
 
@@ -315,14 +321,16 @@ func (p *dictParser) fail(want string) error {
 
 // ReadNPY reads one .npy stream. name is used in error messages.
 func ReadNPY(r io.Reader, name string) (*Array, error) {
-	a, err := readNPY(r)
+	a, err := readNPY(r, math.MaxInt64)
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
 	return a, nil
 }
 
-func readNPY(r io.Reader) (*Array, error) {
+// readNPY reads one .npy stream whose data may take at most limit bytes;
+// a header that declares more is refused before anything is allocated.
+func readNPY(r io.Reader, limit int64) (*Array, error) {
 	h, err := readHeader(r)
 	if err != nil {
 		return nil, err
@@ -342,6 +350,10 @@ func readNPY(r io.Reader) (*Array, error) {
 		return nil, fmt.Errorf("%w: shape %v overflows", ErrFormat, h.shape)
 	}
 	need := n * dt.itemsize
+	if int64(need) > limit {
+		return nil, fmt.Errorf("%w: shape %v of %s needs %d data bytes, more than the %d this input allows (see npz.MaxInflate)",
+			ErrFormat, h.shape, h.descr, need, limit)
+	}
 	// io.ReadAll grows with the bytes actually present, so a huge declared
 	// shape over a short stream costs no more memory than the stream.
 	raw, err := io.ReadAll(io.LimitReader(r, int64(need)+1))
@@ -448,60 +460,62 @@ func decode(dt dtype, raw []byte, n int) (any, error) {
 	}
 }
 
-// fortranToC reorders column-major data of the given shape into row-major.
+// fortranToC reorders column-major data of the given shape into row-major,
+// in one pass and with no memory beyond the output.
 func fortranToC(data any, shape []int) any {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	// perm[c] = index in Fortran order of the element at C index c.
-	perm := make([]int, n)
-	idx := make([]int, len(shape))
-	for c := range n {
-		f, stride := 0, 1
-		for k := range shape {
-			f += idx[k] * stride
-			stride *= shape[k]
-		}
-		perm[c] = f
-		for k := len(shape) - 1; k >= 0; k-- {
-			if idx[k]++; idx[k] < shape[k] {
-				break
-			}
-			idx[k] = 0
-		}
-	}
 	switch v := data.(type) {
 	case []float32:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []float64:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []int8:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []int16:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []uint8:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []uint16:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []int32:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []int64:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []uint32:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []bool:
-		return permute(v, perm)
+		return fToC(v, shape)
 	case []string:
-		return permute(v, perm)
+		return fToC(v, shape)
 	}
 	panic(fmt.Sprintf("npz: fortranToC: unexpected %T", data))
 }
 
-func permute[T any](v []T, perm []int) []T {
+// fToC walks the C-order indices like an odometer, keeping the matching
+// Fortran offset up to date, so each element costs O(1) amortized.
+func fToC[T any](v []T, shape []int) []T {
 	out := make([]T, len(v))
-	for c, f := range perm {
+	if len(v) == 0 {
+		return out
+	}
+	k := len(shape)
+	stride := make([]int, k) // Fortran strides
+	s := 1
+	for i := range shape {
+		stride[i] = s
+		s *= shape[i]
+	}
+	idx := make([]int, k)
+	f := 0
+	for c := range out {
 		out[c] = v[f]
+		for d := k - 1; d >= 0; d-- {
+			if idx[d]++; idx[d] < shape[d] {
+				f += stride[d]
+				break
+			}
+			f -= (shape[d] - 1) * stride[d]
+			idx[d] = 0
+		}
 	}
 	return out
 }

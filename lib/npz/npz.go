@@ -27,14 +27,28 @@ func Open(path string) (*File, error) {
 	return Parse(b, path)
 }
 
+// MaxInflate and MinBudget bound the memory Parse spends on an archive:
+// its arrays together may hold at most MinBudget + MaxInflate × (the
+// archive's size) bytes of data. Archives numpy.savez writes are stored,
+// not compressed, and need 1×; savez_compressed archives of real data
+// rarely need more than 10×. A compressed member that would inflate past
+// the bound (a decompression bomb, or a corrupt length) is refused before
+// the memory is spent. Raise the bounds for archives of, say, highly
+// compressible masks.
+var (
+	MaxInflate int64 = 16
+	MinBudget  int64 = 16 << 20
+)
+
 // Parse reads every array of an .npz archive held in b; name is used in
-// error messages.
+// error messages. Memory is bounded by MaxInflate and MinBudget.
 func Parse(b []byte, name string) (*File, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, &Error{File: name, Err: fmt.Errorf("%w: not a zip archive (.npz): %v", ErrFormat, err)}
 	}
 	f := &File{Path: name, arrays: map[string]*Array{}}
+	budget := MinBudget + MaxInflate*int64(len(b))
 	for _, zf := range zr.File {
 		key := strings.TrimSuffix(zf.Name, ".npy")
 		if _, dup := f.arrays[key]; dup {
@@ -44,11 +58,12 @@ func Parse(b []byte, name string) (*File, error) {
 		if err != nil {
 			return nil, &Error{File: name, Key: key, Err: fmt.Errorf("%w: %v", ErrFormat, err)}
 		}
-		a, err := readNPY(rc)
+		a, err := readNPY(rc, budget)
 		rc.Close()
 		if err != nil {
 			return nil, &Error{File: name, Key: key, Err: err}
 		}
+		budget -= int64(dataBytes(a))
 		f.keys = append(f.keys, key)
 		f.arrays[key] = a
 	}
@@ -250,6 +265,15 @@ func (w *Writer) Abort() {
 	os.Remove(w.tmp.Name())
 }
 
+// dataBytes is the size of a's data as stored.
+func dataBytes(a *Array) int {
+	dt, err := parseDType(a.DType)
+	if err != nil {
+		return a.Len()
+	}
+	return dt.itemsize * a.Len()
+}
+
 func sliceLen(data any) int {
 	switch v := data.(type) {
 	case []float32:
@@ -299,4 +323,55 @@ func WriteNPYFile(path string, a *Array) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// one returns the single element of the array under key, which must be of
+// Go type T (NumPy dtype want) and hold exactly one element (shape (), (1,)
+// or (1, 1, ...)).
+func one[T any](f *File, key, want string) (T, error) {
+	var zero T
+	v, shape, err := typed[T](f, key, want)
+	if err != nil {
+		return zero, err
+	}
+	if len(v) != 1 {
+		return zero, &Error{File: f.Path, Key: key, Expected: "one element", Found: "shape " + ShapeString(shape)}
+	}
+	return v[0], nil
+}
+
+// Int64Scalar returns the one <i8 element stored under key.
+func (f *File) Int64Scalar(key string) (int64, error) { return one[int64](f, key, "<i8") }
+
+// Float64Scalar returns the one <f8 element stored under key.
+func (f *File) Float64Scalar(key string) (float64, error) { return one[float64](f, key, "<f8") }
+
+// StringScalar returns the one <Un element stored under key.
+func (f *File) StringScalar(key string) (string, error) { return one[string](f, key, "<Un") }
+
+// Float64Vector returns the one-dimensional <f8 array under key.
+func (f *File) Float64Vector(key string) ([]float64, error) {
+	v, shape, err := typed[float64](f, key, "<f8")
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 1 {
+		return nil, &Error{File: f.Path, Key: key, Expected: "one dimension", Found: "shape " + ShapeString(shape)}
+	}
+	return v, nil
+}
+
+// ShapeString writes shape the way NumPy prints it: (), (3,), (2, 4).
+func ShapeString(shape []int) string {
+	if len(shape) == 0 {
+		return "()"
+	}
+	s := make([]string, len(shape))
+	for i, d := range shape {
+		s[i] = fmt.Sprint(d)
+	}
+	if len(s) == 1 {
+		return "(" + s[0] + ",)"
+	}
+	return "(" + strings.Join(s, ", ") + ")"
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -365,4 +366,94 @@ func validArchive() []byte {
 	WriteNPY(w, &Array{Shape: []int{2}, Data: []string{"a", "bc"}})
 	zw.Close()
 	return b.Bytes()
+}
+
+// allocated returns the bytes allocated while f runs.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
+
+// TestMemoryBounded: what Parse allocates stays within a constant factor
+// of its input. A deflate-compressed member that declares and inflates to
+// 100 MB from a 100 KB archive is refused before the memory is spent; a
+// Fortran-order member costs a few times its size, not a permutation of
+// machine words per element; a 3-D Fortran array converts correctly.
+func TestMemoryBounded(t *testing.T) {
+	const n = 100 << 20
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "bomb.npy", Method: zip.Deflate})
+	w.Write(npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (" + strconv.Itoa(n) + ",), }"))
+	zeros := make([]byte, 1<<20)
+	for range n >> 20 {
+		w.Write(zeros)
+	}
+	zw.Close()
+	var err error
+	got := allocated(func() { _, err = Parse(zb.Bytes(), "bomb.npz") })
+	if err == nil || !strings.Contains(err.Error(), "bomb") {
+		t.Errorf("a %d-byte archive inflating to %d bytes: %v", zb.Len(), n, err)
+	}
+	if limit := uint64(MinBudget + MaxInflate*int64(zb.Len())); got > 2*limit {
+		t.Errorf("parsing a %d-byte bomb allocated %d bytes, more than twice the %d bound", zb.Len(), got, limit)
+	}
+
+	rows, cols := 1400, 1000
+	npy := npyBytes("{'descr': '|u1', 'fortran_order': True, 'shape': (" + strconv.Itoa(rows) + ", " + strconv.Itoa(cols) + "), }")
+	body := make([]byte, rows*cols)
+	for i := range body {
+		body[i] = byte(i % 251)
+	}
+	var fb bytes.Buffer
+	fw := zip.NewWriter(&fb)
+	m, _ := fw.CreateHeader(&zip.FileHeader{Name: "f.npy", Method: zip.Store})
+	m.Write(npy)
+	m.Write(body)
+	fw.Close()
+	var f *File
+	got = allocated(func() { f, err = Parse(fb.Bytes(), "f.npz") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got > uint64(6*len(body)) {
+		t.Errorf("a %d-byte Fortran-order member allocated %d bytes (%.1fx)", len(body), got, float64(got)/float64(len(body)))
+	}
+	a, _ := f.Array("f")
+	v := a.Data.([]uint8)
+	for _, rc := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {rows - 1, cols - 1}, {17, 923}} {
+		if want := body[rc[1]*rows+rc[0]]; v[rc[0]*cols+rc[1]] != want {
+			t.Errorf("element %v = %d, want %d", rc, v[rc[0]*cols+rc[1]], want)
+		}
+	}
+
+	// 2x3x2 in Fortran order: element (i, j, k) is stored at i + 2j + 6k.
+	var vals []int64
+	for f := range 12 {
+		vals = append(vals, int64(f))
+	}
+	a3, err := ReadNPY(bytes.NewReader(npyBytes("{'descr': '<i8', 'fortran_order': True, 'shape': (2, 3, 2), }", vals...)), "f3.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := a3.Data.([]int64)
+	for i := range 2 {
+		for j := range 3 {
+			for k := range 2 {
+				if got, want := d[i*6+j*2+k], int64(i+2*j+6*k); got != want {
+					t.Errorf("(%d,%d,%d) = %d, want %d", i, j, k, got, want)
+				}
+			}
+		}
+	}
+
+	// More dimensions than NumPy allows.
+	shape := strings.Repeat("1, ", 65)
+	if _, err := ReadNPY(bytes.NewReader(npyBytes("{'descr': '<i8', 'fortran_order': True, 'shape': ("+shape+"), }", 1)), "d.npy"); err == nil {
+		t.Error("65 dimensions accepted")
+	}
 }

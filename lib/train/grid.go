@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,15 +106,55 @@ func (g Grid) Runs() []Run {
 	return runs
 }
 
-// Pending returns the runs of the grid without a result yet.
-func (g Grid) Pending() []Run {
-	var out []Run
+// Pending returns the runs of the grid without a valid result. A run is
+// finished only when its result file reads back (ReadResult) and belongs
+// to the run (its level and replicate); a missing file is pending, an
+// invalid one is pending too and reported in invalid, one error per file,
+// so that callers can say it will be retrained. A results tree that cannot
+// be read (permissions, I/O) is an error, never an empty grid.
+func (g Grid) Pending() (pending []Run, invalid []error, err error) {
 	for _, r := range g.Runs() {
-		if _, err := os.Stat(r.ResultPath(g.ResultsDir)); errors.Is(err, fs.ErrNotExist) {
-			out = append(out, r)
+		ok, why, err := r.Finished(g.ResultsDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			pending = append(pending, r)
+			if why != nil {
+				invalid = append(invalid, why)
+			}
 		}
 	}
-	return out
+	return pending, invalid, nil
+}
+
+// Finished reports whether run r has a valid result under dir. A missing
+// file gives false and no errors; a file that does not read back, or is
+// another run's, gives false and the reason in why; err is set only when
+// the file or its directory cannot be examined at all.
+func (r Run) Finished(dir string) (ok bool, why, err error) {
+	path := r.ResultPath(dir)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// The directory must be readable for "missing" to mean missing.
+			if _, derr := os.ReadDir(filepath.Dir(path)); derr != nil && !errors.Is(derr, fs.ErrNotExist) {
+				return false, nil, fmt.Errorf("train: results of %s: %w", r, derr)
+			}
+			return false, nil, nil
+		}
+		return false, nil, fmt.Errorf("train: results of %s: %w", r, err)
+	}
+	res, rerr := ReadResult(path)
+	if rerr != nil {
+		if errors.Is(rerr, fs.ErrPermission) {
+			return false, nil, rerr
+		}
+		return false, rerr, nil
+	}
+	if res.Run.Replicate != r.Replicate || math.Abs(res.Run.Level-r.Level) > 1e-9 {
+		return false, fmt.Errorf("train: result %s: holds level %g replicate %d, not %s", path, res.Run.Level, res.Run.Replicate, r), nil
+	}
+	return true, nil, nil
 }
 
 // Config returns the configuration a preset trains with under this grid.
@@ -142,7 +183,10 @@ func (g Grid) Execute(ctx context.Context, data *Data, hooks Hooks) error {
 			return err
 		}
 	}
-	pending := g.Pending()
+	pending, _, err := g.Pending()
+	if err != nil {
+		return err
+	}
 	levels := map[float64]bool{}
 	for _, r := range pending {
 		levels[r.Level] = true
@@ -165,6 +209,9 @@ func (g Grid) Execute(ctx context.Context, data *Data, hooks Hooks) error {
 	for range max(g.Workers, 1) {
 		wg.Go(func() {
 			for r := range jobs {
+				if ctx.Err() != nil {
+					continue // cancelled: no new run starts
+				}
 				err := g.one(ctx, data, r, hooks)
 				if err != nil {
 					mu.Lock()
@@ -177,11 +224,13 @@ func (g Grid) Execute(ctx context.Context, data *Data, hooks Hooks) error {
 			}
 		})
 	}
+send:
 	for _, r := range pending {
-		if ctx.Err() != nil {
-			break
+		select {
+		case jobs <- r:
+		case <-ctx.Done():
+			break send
 		}
-		jobs <- r
 	}
 	close(jobs)
 	wg.Wait()
@@ -191,11 +240,33 @@ func (g Grid) Execute(ctx context.Context, data *Data, hooks Hooks) error {
 	return ctx.Err()
 }
 
+// one trains run r under its claim file, so that two commands on one
+// results tree never train the same run: a run another process holds is
+// skipped (Hooks.Skip says so), and one finished meanwhile is not redone.
+// Temporary files a killed writer left for the run are removed first.
 func (g Grid) one(ctx context.Context, data *Data, r Run, hooks Hooks) error {
 	c, err := g.Config(r.Preset)
 	if err != nil {
 		return err
 	}
+	lock, err := repo.TryLock(r.lockPath(g.ResultsDir))
+	if errors.Is(err, repo.ErrLocked) {
+		if hooks.Skip != nil {
+			hooks.Skip(r, "another process is training it: "+err.Error())
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", r, err)
+	}
+	defer lock.Unlock()
+	if done, _, err := r.Finished(g.ResultsDir); err != nil || done {
+		if done && hooks.Skip != nil {
+			hooks.Skip(r, "finished by another process")
+		}
+		return err
+	}
+	removeStaleTemps(r.ResultPath(g.ResultsDir), r.checkpointPath(g.ResultsDir))
 	s, err := dataset.ReadSplits(dataset.SplitPath(g.SplitsDir, r.Level, r.Replicate), data.Pitot)
 	if err != nil {
 		return err
@@ -205,6 +276,18 @@ func (g Grid) one(ctx context.Context, data *Data, r Run, hooks Hooks) error {
 		hooks.Done(r, res, err)
 	}
 	return err
+}
+
+// removeStaleTemps deletes the temporary files (npz.Create's
+// ".<name>.tmp*") of the given targets. Only the holder of a run's claim
+// calls it, so no live writer owns them.
+func removeStaleTemps(targets ...string) {
+	for _, t := range targets {
+		old, _ := filepath.Glob(filepath.Join(filepath.Dir(t), "."+filepath.Base(t)+".tmp*"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
 }
 
 // writeConfig writes c as path unless an identical file is there; a

@@ -6,8 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/paperlab/paperlab/lib/dataset"
+	"github.com/paperlab/paperlab/lib/nn"
+	"github.com/paperlab/paperlab/lib/npz"
 	"github.com/paperlab/paperlab/lib/pitot"
 )
 
@@ -17,16 +20,24 @@ func Restore(data *Data, r *Result) (pitot.Model[float32], error) {
 	if err != nil {
 		return nil, err
 	}
-	have := map[string][]float32{}
+	have := map[string]*nn.Param[float32]{}
 	for _, p := range r.Params.List {
-		have[p.Name] = p.Data
+		have[p.Name] = p
 	}
 	for _, p := range m.Params().List {
-		v, ok := have[p.Name]
-		if !ok || len(v) != len(p.Data) {
+		q, ok := have[p.Name]
+		if !ok {
 			return nil, fmt.Errorf("train: result of %s lacks parameter %s of the configured model", r.Run, p.Name)
 		}
-		copy(p.Data, v)
+		if !slices.Equal(q.Shape, p.Shape) || len(q.Data) != len(p.Data) {
+			return nil, fmt.Errorf("train: result of %s: parameter %s has shape %s, the configured model's is %s",
+				r.Run, p.Name, npz.ShapeString(q.Shape), npz.ShapeString(p.Shape))
+		}
+		copy(p.Data, q.Data)
+		delete(have, p.Name)
+	}
+	for name := range have {
+		return nil, fmt.Errorf("train: result of %s holds parameter %s, which the configured model does not have", r.Run, name)
 	}
 	m.Prepare()
 	return m, nil

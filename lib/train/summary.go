@@ -1,7 +1,9 @@
 package train
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,12 +26,17 @@ type MAPESummary struct {
 }
 
 // Summarize reads every finished run of a preset under dir
-// (dir/<preset>/<level>/<replicate>.npz) and aggregates each level.
+// (dir/<preset>/<level>/<replicate>.npz) and aggregates each level. A
+// preset never trained gives no summaries and no error; a directory that
+// cannot be read, or a result that does not read back, is an error.
 func Summarize(dir, preset string) ([]MAPESummary, error) {
 	base := filepath.Join(dir, filepath.FromSlash(preset))
 	entries, err := os.ReadDir(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	var out []MAPESummary
 	for _, e := range entries {
@@ -37,7 +44,16 @@ func Summarize(dir, preset string) ([]MAPESummary, error) {
 		if !e.IsDir() || err != nil {
 			continue
 		}
-		files, _ := filepath.Glob(filepath.Join(base, e.Name(), "*.npz"))
+		sub, err := os.ReadDir(filepath.Join(base, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		var files []string
+		for _, f := range sub {
+			if !f.IsDir() && strings.HasSuffix(f.Name(), ".npz") && !strings.HasPrefix(f.Name(), ".") {
+				files = append(files, filepath.Join(base, e.Name(), f.Name()))
+			}
+		}
 		s := MAPESummary{Preset: preset, Level: level, MAPE: map[string]float64{}, SE2: map[string]float64{}}
 		vals := map[string][]float64{}
 		for _, f := range files {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ func (r Run) ResultPath(dir string) string {
 	return filepath.Join(dir, filepath.FromSlash(r.Preset), dataset.LevelName(r.Level), strconv.Itoa(r.Replicate)+".npz")
 }
 
+func (r Run) lockPath(dir string) string {
+	p := r.ResultPath(dir)
+	return p[:len(p)-len(".npz")] + ".lock"
+}
+
 func (r Run) checkpointPath(dir string) string {
 	p := r.ResultPath(dir)
 	return p[:len(p)-len(".npz")] + ".ckpt.npz"
@@ -78,6 +84,9 @@ type Hooks struct {
 	Epoch func(Progress)
 	Start func(run Run, resumed bool)
 	Done  func(run Run, res *Result, err error)
+	// Skip is called for a run left to another process (or finished by
+	// it meanwhile), with the reason.
+	Skip func(run Run, reason string)
 }
 
 // Result is a finished run, as stored in its .npz.
@@ -415,6 +424,9 @@ func train(ctx context.Context, data *Data, cfg pitot.Config, run Run, splits *d
 		return nil, err
 	}
 	defer t.setParallel(false)
+	if err := ctx.Err(); err != nil {
+		return nil, err // cancelled before it began: nothing to train or save
+	}
 	ckpt := run.checkpointPath(dir)
 	resumed, err := t.restore(ckpt)
 	if err != nil {
@@ -519,62 +531,105 @@ func (t *trainer) checkpoint(path string, extraSeconds ...float64) error {
 	return w.Close()
 }
 
-// restore loads a checkpoint if there is one.
+// restore loads a checkpoint if there is one. Every key is checked
+// against what checkpoint writes (dtype, shape, the model's parameter
+// shapes, a log of one length per column) before anything is changed; the
+// first mismatch is a one-line error naming the file and the key.
 func (t *trainer) restore(path string) (bool, error) {
 	f, err := npz.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("train: checkpoint: %w (delete it to start the run afresh)", err)
-	}
 	bad := func(err error) (bool, error) {
-		return false, fmt.Errorf("train: checkpoint %s: %w (delete it to start the run afresh)", path, err)
+		return false, fmt.Errorf("train: checkpoint %w (delete it to start the run afresh)", err)
 	}
-	step, _, err := f.Int64("step")
 	if err != nil {
 		return bad(err)
 	}
-	secs, _, _ := f.Float64("seconds")
-	bv, _, _ := f.Float64("best_val")
-	bs, _, _ := f.Int64("best_step")
+	mismatch := func(key, expected, found string) (bool, error) {
+		return bad(&npz.Error{File: path, Key: key, Expected: expected, Found: found})
+	}
+	step, err := f.Int64Scalar("step")
+	if err != nil {
+		return bad(err)
+	}
+	secs, err := f.Float64Scalar("seconds")
+	if err != nil {
+		return bad(err)
+	}
+	bv, err := f.Float64Scalar("best_val")
+	if err != nil {
+		return bad(err)
+	}
+	bs, err := f.Int64Scalar("best_step")
+	if err != nil {
+		return bad(err)
+	}
+	if step < 0 || step > int64(t.cfg.Train.Steps) || bs < 0 || bs > step {
+		return mismatch("step", fmt.Sprintf("0 <= best_step <= step <= %d", t.cfg.Train.Steps), fmt.Sprintf("best_step %d, step %d", bs, step))
+	}
 	rng, err := f.Array("rng")
 	if err != nil {
 		return bad(err)
 	}
-	if err := t.pcg.UnmarshalBinary(rng.Data.([]uint8)); err != nil {
+	state, ok := rng.Data.([]uint8)
+	if !ok {
+		return mismatch("rng", "dtype |u1", rng.DType)
+	}
+	pcg := *t.pcg
+	if err := pcg.UnmarshalBinary(state); err != nil {
+		return bad(&npz.Error{File: path, Key: "rng", Err: err})
+	}
+	param, best := cloneParams(t.model.Params()), cloneParams(t.best)
+	if err := readParams(f, "param/", param); err != nil {
 		return bad(err)
 	}
-	if err := readParams(f, "param/", t.model.Params()); err != nil {
+	if err := readParams(f, "best/", best); err != nil {
 		return bad(err)
 	}
-	if err := readParams(f, "best/", t.best); err != nil {
-		return bad(err)
-	}
-	ot, _, err := f.Int64("opt/step")
+	ot, err := f.Int64Scalar("opt/step")
 	if err != nil {
 		return bad(err)
 	}
 	slots := map[string][]float32{}
+	log := map[string][]float64{}
 	for _, k := range f.Keys() {
-		if strings.HasPrefix(k, "opt/") && k != "opt/step" {
+		switch {
+		case strings.HasPrefix(k, "opt/") && k != "opt/step":
 			if slots[k[4:]], _, err = f.Float32(k); err != nil {
 				return bad(err)
 			}
+		case strings.HasPrefix(k, "log/") && len(k) > 4:
+			if log[k[4:]], err = f.Float64Vector(k); err != nil {
+				return bad(err)
+			}
+		case strings.HasPrefix(k, "param/") || strings.HasPrefix(k, "best/") || slices.Contains(checkpointKeys, k):
+		default:
+			return mismatch(k, "a key the checkpoint writer puts there", "an unknown key")
 		}
 	}
-	if err := t.opt.SetState(int(ot[0]), slots); err != nil {
-		return bad(err)
-	}
-	for _, k := range f.Keys() {
-		if len(k) > 4 && k[:4] == "log/" {
-			v, _, _ := f.Float64(k)
-			t.log[k[4:]] = v
+	epochs := int(step) / t.cfg.Train.ValEvery
+	for _, k := range sortedKeys(log) {
+		if len(log[k]) != epochs {
+			return mismatch("log/"+k, fmt.Sprintf("%d entries (one per validation up to step %d)", epochs, step), fmt.Sprint(len(log[k])))
 		}
 	}
-	t.step, t.seconds, t.bestVal, t.bestStep = int(step[0]), secs[0], bv[0], int(bs[0])
+	if epochs > 0 && (log["step"] == nil || log["val"] == nil) {
+		return mismatch("log/step", "the validation log", "no log/step or log/val")
+	}
+	if err := t.opt.SetState(int(ot), slots); err != nil {
+		return bad(&npz.Error{File: path, Key: "opt/*", Err: err})
+	}
+	*t.pcg = pcg
+	t.model.Params().CopyFrom(param)
+	t.best.CopyFrom(best)
+	t.log = log
+	t.step, t.seconds, t.bestVal, t.bestStep = int(step), secs, bv, int(bs)
 	return true, nil
 }
+
+// checkpointKeys are the keys of a checkpoint besides its parameter, optimizer and log arrays.
+var checkpointKeys = []string{"step", "seconds", "best_val", "best_step", "rng", "opt/step"}
 
 func writeParams(w *npz.Writer, prefix string, ps *nn.Params[float32], _ bool) {
 	for _, p := range ps.List {
@@ -582,14 +637,25 @@ func writeParams(w *npz.Writer, prefix string, ps *nn.Params[float32], _ bool) {
 	}
 }
 
+// readParams fills ps from the arrays under prefix, which must have
+// exactly ps's names and shapes.
 func readParams(f *npz.File, prefix string, ps *nn.Params[float32]) error {
+	n := 0
+	for _, k := range f.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			n++
+			if ps.Get(k[len(prefix):]) == nil {
+				return &npz.Error{File: f.Path, Key: k, Expected: "a parameter of the configured model", Found: "an unknown parameter"}
+			}
+		}
+	}
 	for _, p := range ps.List {
 		v, shape, err := f.Float32(prefix + p.Name)
 		if err != nil {
 			return err
 		}
-		if len(v) != len(p.Data) {
-			return fmt.Errorf("parameter %s has shape %v, the model wants %v", p.Name, shape, p.Shape)
+		if !slices.Equal(shape, p.Shape) {
+			return &npz.Error{File: f.Path, Key: prefix + p.Name, Expected: "shape " + npz.ShapeString(p.Shape) + " (the configured model's)", Found: "shape " + npz.ShapeString(shape)}
 		}
 		copy(p.Data, v)
 	}
@@ -618,46 +684,98 @@ func (r *Result) write(path string) error {
 	return w.Close()
 }
 
-// ReadResult loads a finished run's result (parameters, log, metrics).
+// ReadResult loads a finished run's result (parameters, log, metrics). It
+// checks every key against what the writer puts there (dtype, shape, the
+// log's columns of one length, a configuration that parses) and reports
+// the first mismatch in one line naming the file and the key; it never
+// panics, whatever the bytes.
 func ReadResult(path string) (*Result, error) {
 	f, err := npz.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("train: result %w", err)
 	}
 	r := &Result{Params: &nn.Params[float32]{}, TestMAPE: map[string]float64{}, Log: map[string][]float64{}}
+	bad := func(key, expected, found string) (*Result, error) {
+		return nil, fmt.Errorf("train: result %w", &npz.Error{File: path, Key: key, Expected: expected, Found: found})
+	}
+	wrap := func(err error) (*Result, error) { return nil, fmt.Errorf("train: result %w", err) }
 	for _, k := range f.Keys() {
 		switch {
-		case len(k) > 6 && k[:6] == "param/":
+		case strings.HasPrefix(k, "param/") && len(k) > len("param/"):
 			a, _ := f.Array(k)
 			v, ok := a.Data.([]float32)
 			if !ok {
-				return nil, &npz.Error{File: path, Key: k, Expected: "dtype <f4", Found: a.DType}
+				return bad(k, "dtype <f4", a.DType)
 			}
-			p := r.Params.New(k[6:], a.Shape...)
-			copy(p.Data, v)
-		case len(k) > 4 && k[:4] == "log/":
-			r.Log[k[4:]], _, _ = f.Float64(k)
-		case len(k) > 10 && k[:10] == "test_mape_":
-			v, _, _ := f.Float64(k)
-			r.TestMAPE[k[10:]] = v[0]
+			r.Params.List = append(r.Params.List, &nn.Param[float32]{Name: k[len("param/"):], Shape: a.Shape, Data: v})
+		case strings.HasPrefix(k, "log/") && len(k) > len("log/"):
+			v, err := f.Float64Vector(k)
+			if err != nil {
+				return wrap(err)
+			}
+			r.Log[k[len("log/"):]] = v
+		case strings.HasPrefix(k, "test_mape_") && len(k) > len("test_mape_"):
+			v, err := f.Float64Scalar(k)
+			if err != nil {
+				return wrap(err)
+			}
+			r.TestMAPE[k[len("test_mape_"):]] = v
+		case !slices.Contains(resultScalars, k):
+			return bad(k, "a key the result writer puts there", "an unknown key")
 		}
 	}
-	if v, _, err := f.Int64("best_step"); err == nil {
-		r.BestStep = int(v[0])
+	bs, err := f.Int64Scalar("best_step")
+	if err != nil {
+		return wrap(err)
 	}
-	if v, _, err := f.Float64("best_val"); err == nil {
-		r.BestVal = v[0]
+	if r.BestVal, err = f.Float64Scalar("best_val"); err != nil {
+		return wrap(err)
 	}
-	if v, _, err := f.Float64("seconds"); err == nil {
-		r.Seconds = v[0]
+	if r.Seconds, err = f.Float64Scalar("seconds"); err != nil {
+		return wrap(err)
 	}
-	if v, _, err := f.Strings("backend"); err == nil {
-		r.Backend = v[0]
+	if r.Run.Level, err = f.Float64Scalar("level"); err != nil {
+		return wrap(err)
 	}
-	if v, _, err := f.Strings("config"); err == nil {
-		if err := json.Unmarshal([]byte(v[0]), &r.Config); err != nil {
-			return nil, &npz.Error{File: path, Key: "config", Err: err}
+	rep, err := f.Int64Scalar("replicate")
+	if err != nil {
+		return wrap(err)
+	}
+	if r.Backend, err = f.StringScalar("backend"); err != nil {
+		return wrap(err)
+	}
+	cfg, err := f.StringScalar("config")
+	if err != nil {
+		return wrap(err)
+	}
+	if err := json.Unmarshal([]byte(cfg), &r.Config); err != nil {
+		return wrap(&npz.Error{File: path, Key: "config", Err: err})
+	}
+	r.BestStep, r.Run.Replicate = int(bs), int(rep)
+	switch {
+	case len(r.Params.List) == 0:
+		return bad("param/*", "the model's parameters", "none")
+	case len(r.TestMAPE) == 0:
+		return bad("test_mape_*", "one test MAPE per objective", "none")
+	case bs < 0 || rep < 0:
+		return bad("best_step", "a step and a replicate >= 0", fmt.Sprintf("%d and %d", bs, rep))
+	case !(r.Run.Level > 0 && r.Run.Level <= 1):
+		return bad("level", "a data level in (0, 1]", fmt.Sprint(r.Run.Level))
+	}
+	steps, ok := r.Log["step"]
+	if !ok {
+		return bad("log/step", "the validation log", "no log/step")
+	}
+	if _, ok := r.Log["val"]; !ok {
+		return bad("log/val", "the validation log", "no log/val")
+	}
+	for _, k := range sortedKeys(r.Log) {
+		if len(r.Log[k]) != len(steps) {
+			return bad("log/"+k, fmt.Sprintf("%d entries, like log/step", len(steps)), fmt.Sprint(len(r.Log[k])))
 		}
 	}
 	return r, nil
 }
+
+// resultScalars are the one-element keys of a result file.
+var resultScalars = []string{"best_step", "best_val", "seconds", "level", "replicate", "backend", "config"}

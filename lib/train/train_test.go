@@ -14,7 +14,7 @@ import (
 	"github.com/paperlab/paperlab/lib/pitot"
 )
 
-func testData(t *testing.T) (*Data, *dataset.Splits) {
+func testData(t testing.TB) (*Data, *dataset.Splits) {
 	t.Helper()
 	p, err := dataset.LoadPitot("../../data/pitot")
 	if err != nil {
@@ -127,7 +127,8 @@ func TestGrid(t *testing.T) {
 	if err := g.Execute(context.Background(), data, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(g.Pending()); n != 0 {
+	if p, _, err := g.Pending(); len(p) != 0 || err != nil {
+		n := len(p)
 		t.Errorf("%d runs pending after Execute", n)
 	}
 	if _, err := os.Stat(filepath.Join(g.ResultsDir, "pitot", "config.json")); err != nil {

@@ -17,11 +17,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/syscall"
 
 	"github.com/paperlab/paperlab/kernel/yaegisym"
 )
@@ -33,12 +36,15 @@ Scripts import packages of github.com/paperlab/paperlab/lib as usual.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Exit))
 }
 
 // run interprets the script named in args, with the script's standard
 // output and error going to stdout and stderr, and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+// A script's os.Exit(code), and log.Fatal's exit 1, call exit(code): the
+// script runner is a command, and its scripts' exit codes are its own
+// (stock yaegi turns them into a panic with a stack trace and status 2).
+func run(args []string, stdout, stderr io.Writer, exit func(int)) int {
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
@@ -70,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Stdout:    stdout,
 		Stderr:    stderr,
 	})
-	for _, syms := range []interp.Exports{stdlib.Symbols, yaegisym.Symbols} {
+	for _, syms := range []interp.Exports{stdlib.Symbols, syscall.Symbols, exits(exit, stderr), yaegisym.Symbols} {
 		if err := i.Use(syms); err != nil {
 			fmt.Fprintf(stderr, "yaegi: %v\n", err)
 			return 1
@@ -86,4 +92,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// exits replaces the sandboxed os.Exit and log.Fatal* of yaegi's standard
+// library with ones that end the script with its own status.
+func exits(exit func(int), stderr io.Writer) interp.Exports {
+	fatal := func(msg string) {
+		log.New(stderr, log.Prefix(), log.Flags()).Output(3, msg)
+		exit(1)
+	}
+	return interp.Exports{
+		"os/os": {"Exit": reflect.ValueOf(exit)},
+		"log/log": {
+			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
+			"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
+			"Fatalln": reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
+		},
+	}
 }

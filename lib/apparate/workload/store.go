@@ -6,8 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/paperlab/paperlab/lib/internal/jsonfile"
 
 	"github.com/paperlab/paperlab/lib/npz"
 	"github.com/paperlab/paperlab/lib/repo"
@@ -83,17 +88,69 @@ func done(dir string, w Workload, s Settings) (*Result, bool, error) {
 	return r, true, nil
 }
 
-// ReadResult reads a workload's result file. Its Latencies are nil.
+// ReadResult reads a workload's result file and checks it: every key the
+// writer puts there, a workload of a known set with a model and a dataset,
+// settings of that set that pass Settings' checks, controller parameters
+// (in the settings and as run) of the set's mode, start ramps ascending, and exit counts of one length
+// with no more correct samples than samples. Its Latencies are nil. Errors
+// are one line naming the file and the key.
 func ReadResult(path string) (*Result, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("workload: %w", err)
 	}
 	var r Result
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("workload: %s: %w", path, err)
+	if err := jsonfile.DecodeObject(path, b, []jsonfile.Key{
+		jsonfile.Required("workload", &r.Workload),
+		jsonfile.Required("config", &r.Settings),
+		jsonfile.Required("inputs", &r.Inputs),
+		jsonfile.Required("params", &r.Params),
+		jsonfile.Required("start_ramps", &r.StartRamps),
+		jsonfile.Required("summary", &r.Summary),
+		jsonfile.Required("metrics", &r.Metrics),
+	}); err != nil {
+		return nil, fmt.Errorf("workload: result %w", err)
+	}
+	bad := func(key, expected, found string) (*Result, error) {
+		return nil, fmt.Errorf("workload: result %w", &npz.Error{File: path, Key: key, Expected: expected, Found: found})
+	}
+	w, sm, m := r.Workload, r.Summary, r.Metrics
+	switch {
+	case w.Set != CV && w.Set != NLP:
+		return bad("workload", fmt.Sprintf("set %q or %q", CV, NLP), fmt.Sprintf("set %q", w.Set))
+	case w.Model == "" || w.Dataset == "":
+		return bad("workload", "a model and a dataset", fmt.Sprintf("model %q, dataset %q", w.Model, w.Dataset))
+	case r.Settings.Set != w.Set:
+		return bad("config", fmt.Sprintf("set %q (as the workload)", w.Set), fmt.Sprintf("set %q", r.Settings.Set))
+	case r.Settings.Params.Mode != w.Mode():
+		return bad("config", fmt.Sprintf("params.mode %v (of set %q)", w.Mode(), w.Set), fmt.Sprintf("params.mode %v", r.Settings.Params.Mode))
+	case r.Params.Mode != w.Mode():
+		return bad("params", fmt.Sprintf("mode %v (of set %q)", w.Mode(), w.Set), fmt.Sprintf("mode %v", r.Params.Mode))
+	}
+	if err := r.Settings.validate(); err != nil {
+		return bad("config", "settings that pass their checks", err.Error())
+	}
+	for i, x := range r.StartRamps {
+		if x < 0 || (i > 0 && x <= r.StartRamps[i-1]) {
+			return bad("start_ramps", "ascending ramp indices", fmt.Sprint(r.StartRamps))
+		}
+	}
+	if len(sm.ExitCounts) != len(sm.ExitRates) || len(sm.ExitCorrect) != len(sm.ExitRates) {
+		return bad("summary", fmt.Sprintf("exit_counts and exit_correct of %d entries (as exit_rates)", len(sm.ExitRates)),
+			fmt.Sprintf("%d and %d", len(sm.ExitCounts), len(sm.ExitCorrect)))
+	}
+	for q, c := range sm.ExitCounts {
+		if c < 0 || sm.ExitCorrect[q] < 0 || sm.ExitCorrect[q] > c {
+			return bad("summary", "0 ≤ exit_correct ≤ exit_counts", fmt.Sprintf("exit_counts[%d] = %d, exit_correct[%d] = %d", q, c, q, sm.ExitCorrect[q]))
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"summary.samples", sm.Samples}, {"summary.batches", sm.Batches}, {"metrics.requests", m.Requests}, {"metrics.dropped", m.Dropped}, {"metrics.batches", m.Batches}, {"metrics.max_batch", m.MaxBatch}} {
+		if c.v < 0 {
+			return bad(c.name, "a non-negative count", fmt.Sprint(c.v))
+		}
 	}
 	return &r, nil
 }
@@ -139,30 +196,42 @@ func toFloat32(x []float64) []float32 {
 }
 
 // ReadLatencies reads a workload's latency file (float32 widened to
-// float64). Errors name the file and the key.
+// float64): exactly the keys vanilla_ms, apparate_ms and optimal_ms, each
+// one-dimensional, of one length, and holding finite non-negative
+// latencies. Errors are one line naming the file and the key.
 func ReadLatencies(path string) (*Latencies, error) {
 	f, err := npz.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	keys := []string{KeyVanilla, KeyApparate, KeyOptimal}
+	for _, k := range f.Keys() {
+		if !slices.Contains(keys, k) {
+			return nil, &npz.Error{File: path, Key: k, Expected: "only the keys " + strings.Join(keys, ", "), Found: "an unknown key"}
+		}
 	}
 	var l Latencies
 	for _, a := range []struct {
 		key string
 		dst *[]float64
 	}{{KeyVanilla, &l.Vanilla}, {KeyApparate, &l.Apparate}, {KeyOptimal, &l.Optimal}} {
-		x, _, err := f.Float32(a.key)
+		x, shape, err := f.Float32(a.key)
 		if err != nil {
 			return nil, err
 		}
+		if len(shape) != 1 {
+			return nil, &npz.Error{File: path, Key: a.key, Expected: "one dimension", Found: "shape " + npz.ShapeString(shape)}
+		}
+		if a.key != KeyVanilla && len(x) != len(l.Vanilla) {
+			return nil, &npz.Error{File: path, Key: a.key, Expected: fmt.Sprintf("%d values (as %s)", len(l.Vanilla), KeyVanilla), Found: fmt.Sprint(len(x))}
+		}
 		*a.dst = make([]float64, len(x))
 		for i, v := range x {
+			if !(v >= 0) || math.IsInf(float64(v), 1) {
+				return nil, &npz.Error{File: path, Key: a.key, Expected: "finite non-negative latencies in ms", Found: fmt.Sprintf("%v at index %d", v, i)}
+			}
 			(*a.dst)[i] = float64(v)
 		}
-	}
-	if len(l.Apparate) != len(l.Vanilla) || len(l.Optimal) != len(l.Vanilla) {
-		return nil, &npz.Error{File: path, Key: KeyApparate,
-			Expected: fmt.Sprintf("%d values (as %s) in %s and %s", len(l.Vanilla), KeyVanilla, KeyApparate, KeyOptimal),
-			Found:    fmt.Sprintf("%d and %d", len(l.Apparate), len(l.Optimal))}
 	}
 	return &l, nil
 }

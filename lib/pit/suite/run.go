@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -246,6 +247,13 @@ type Hooks struct {
 // already done. The cost table the PIT-auto cases choose with is measured
 // first (Calibrate) and stored as dir/costtable.json, or read from there.
 func Run(cfg Config, dir string, ids []string, h Hooks) (map[string][]Row, error) {
+	return RunContext(context.Background(), cfg, dir, ids, h)
+}
+
+// RunContext is Run that starts no new experiment once ctx is done (an
+// experiment in flight finishes and is written first), and then returns
+// ctx's error.
+func RunContext(ctx context.Context, cfg Config, dir string, ids []string, h Hooks) (map[string][]Row, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
@@ -282,6 +290,9 @@ func Run(cfg Config, dir string, ids []string, h Hooks) (map[string][]Row, error
 			continue
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return out, err
 		}
 		if h.Start != nil {
 			h.Start(e, false)

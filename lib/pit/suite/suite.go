@@ -25,11 +25,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/paperlab/paperlab/lib/internal/jsonfile"
 
 	"github.com/paperlab/paperlab/lib/backend"
 	"github.com/paperlab/paperlab/lib/pit"
@@ -75,40 +78,78 @@ func WriteCSV(w io.Writer, rows []Row) error {
 	return cw.Error()
 }
 
-// ReadCSV reads a results file written by WriteCSV; errors name the file,
-// the line and the column.
+// ReadCSV reads a results file written by WriteCSV. The header must be
+// WriteCSV's, every line must have its 15 columns, numbers must be finite,
+// and counts, times and reps must not be negative. Errors are one line
+// naming the file, the line and the column, what was expected and what
+// was found.
 func ReadCSV(path string) ([]Row, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("suite: %w", err)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1 // checked below, to say which line and how many
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("suite: %s: line 1: expected the header %q, found an empty file", path, strings.Join(header, ","))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("suite: %s: %w", path, err)
 	}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(header, ",") {
-		return nil, fmt.Errorf("suite: %s: header is not %q", path, strings.Join(header, ","))
+	for i, want := range header {
+		if i >= len(rec) {
+			return nil, fmt.Errorf("suite: %s: line 1: expected column %d to be %q, found only %d columns", path, i+1, want, len(rec))
+		}
+		if rec[i] != want {
+			return nil, fmt.Errorf("suite: %s: line 1: expected column %d to be %q, found %s", path, i+1, want, quote(rec[i]))
+		}
 	}
-	rows := make([]Row, 0, len(recs)-1)
-	for n, rec := range recs[1:] {
-		line := n + 2
+	if len(rec) != len(header) {
+		return nil, fmt.Errorf("suite: %s: line 1: expected %d columns, found %d", path, len(header), len(rec))
+	}
+	var rows []Row
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("suite: %s: %w", path, err)
+		}
+		if len(rec) != len(header) {
+			line, _ := cr.FieldPos(0)
+			return nil, fmt.Errorf("suite: %s: line %d: expected %d columns, found %d", path, line, len(header), len(rec))
+		}
 		var perr error
-		fl := func(col int) float64 {
+		fail := func(col int, want string) {
+			if perr == nil {
+				line, _ := cr.FieldPos(col)
+				perr = fmt.Errorf("suite: %s: line %d, column %q: expected %s, found %s", path, line, header[col], want, quote(rec[col]))
+			}
+		}
+		fl := func(col int, seconds bool) float64 {
 			v, err := strconv.ParseFloat(rec[col], 64)
-			if err != nil && perr == nil {
-				perr = fmt.Errorf("suite: %s: line %d, column %q: %q is not a number", path, line, header[col], rec[col])
+			switch {
+			case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+				fail(col, "a finite number")
+			case seconds && v < 0:
+				fail(col, "a non-negative number of seconds")
 			}
 			return v
 		}
 		in := func(col int) int64 {
 			v, err := strconv.ParseInt(rec[col], 10, 64)
-			if err != nil && perr == nil {
-				perr = fmt.Errorf("suite: %s: line %d, column %q: %q is not an integer", path, line, header[col], rec[col])
+			switch {
+			case err != nil:
+				fail(col, "an integer")
+			case v < 0:
+				fail(col, "a non-negative integer")
 			}
 			return v
 		}
-		r := Row{Experiment: rec[0], Group: rec[1], X: fl(2), Method: rec[3], Reps: int(in(4)),
-			Median: fl(5), Min: fl(6), Buffer: in(13), Note: rec[14],
+		r := Row{Experiment: rec[0], Group: rec[1], X: fl(2, false), Method: rec[3], Reps: int(in(4)),
+			Median: fl(5, true), Min: fl(6, true), Buffer: in(13), Note: rec[14],
 			Work: pit.Work{MACs: in(7), UsefulMACs: in(8), BytesGathered: in(9), MicroTiles: in(10),
 				Gemms: in(11), IndexReads: in(12)}}
 		if perr != nil {
@@ -116,7 +157,88 @@ func ReadCSV(path string) ([]Row, error) {
 		}
 		rows = append(rows, r)
 	}
+	if rows == nil {
+		rows = []Row{}
+	}
 	return rows, nil
+}
+
+// quote returns v quoted for an error message, cut to its first 40 bytes
+// so that a long field does not swamp the message.
+func quote(v string) string {
+	if len(v) > 40 {
+		return strconv.Quote(v[:40]) + "..."
+	}
+	return strconv.Quote(v)
+}
+
+// machineJSON is a Machine as JSON decodes it, nil where a key is absent
+// (or null).
+type machineJSON struct {
+	CPU       *string
+	Cores     *int
+	BLAS      *string
+	BLASCore  *string
+	Kernel    *string
+	GoVersion *string
+	GOOS      *string
+	Arch      *string
+}
+
+// machine checks that every key of m is present and Cores positive;
+// prefix is prepended to the key names in errors ("Machine." inside a cost
+// table).
+func (m *machineJSON) machine(path, prefix string) (Machine, error) {
+	for _, f := range []struct {
+		key string
+		v   *string
+	}{{"CPU", m.CPU}, {"BLAS", m.BLAS}, {"BLASCore", m.BLASCore}, {"Kernel", m.Kernel},
+		{"GoVersion", m.GoVersion}, {"GOOS", m.GOOS}, {"Arch", m.Arch}} {
+		if f.v == nil {
+			return Machine{}, missing(path, prefix+f.key, "a string")
+		}
+	}
+	if m.Cores == nil {
+		return Machine{}, missing(path, prefix+"Cores", "an integer")
+	}
+	if *m.Cores < 1 {
+		return Machine{}, badKey(path, prefix+"Cores", "a positive integer", fmt.Sprint(*m.Cores))
+	}
+	return Machine{CPU: *m.CPU, Cores: *m.Cores, BLAS: *m.BLAS, BLASCore: *m.BLASCore, Kernel: *m.Kernel,
+		GoVersion: *m.GoVersion, GOOS: *m.GOOS, Arch: *m.Arch}, nil
+}
+
+// unmarshal decodes the JSON file b read from path into v, which must
+// be a pointer to a struct (so that a top-level value of another kind is
+// an error). A value of the wrong type is reported with its key.
+func unmarshal(path string, b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+			return fmt.Errorf("suite: %s: expected a JSON object, found null", path)
+		}
+		return nil
+	case errors.As(err, &te) && te.Field != "":
+		return badKey(path, te.Field, jsonfile.Kind(te.Type), te.Value)
+	case errors.As(err, &te):
+		return fmt.Errorf("suite: %s: expected a JSON object, found %s", path, te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("suite: %s: not valid JSON at byte %d: %v", path, se.Offset, err)
+	}
+	return fmt.Errorf("suite: %s: %v", path, err)
+}
+
+// badKey reports the value of key in the file at path.
+func badKey(path, key, expected, found string) error {
+	return fmt.Errorf("suite: %s: key %q: expected %s, found %s", path, key, expected, found)
+}
+
+// missing reports a key the file at path lacks.
+func missing(path, key, expected string) error {
+	return badKey(path, key, expected, "nothing (the key is missing or null)")
 }
 
 // Machine describes where a suite ran; figures name it.
@@ -194,18 +316,20 @@ func guard(dir string, cfg Config) error {
 	return nil
 }
 
-// ReadMachine reads dir/machine.json.
+// ReadMachine reads dir/machine.json, as Run writes it. Every key of
+// Machine must be present and Cores positive; errors are one line naming
+// the file and the key.
 func ReadMachine(dir string) (Machine, error) {
-	var m Machine
 	path := filepath.Join(dir, "machine.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return m, fmt.Errorf("suite: %w", err)
+		return Machine{}, fmt.Errorf("suite: %w", err)
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("suite: %s: %w", path, err)
+	var m machineJSON
+	if err := unmarshal(path, b, &m); err != nil {
+		return Machine{}, err
 	}
-	return m, nil
+	return m.machine(path, "")
 }
 
 func writeMachine(dir string) error {
