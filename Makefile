@@ -50,6 +50,7 @@ $(BIN)/nbrun: $(GO_SOURCES)
 	$(GO) build -o $@ ./kernel/cmd/nbrun
 
 figures: tools
+	@if [ -n "$$OPENBLAS_CORETYPE" ]; then echo "note: OPENBLAS_CORETYPE=$$OPENBLAS_CORETYPE is set in your environment: OpenBLAS uses those kernels, not the ones it picks for this CPU (unset it for full speed)"; fi
 	@# Warm the build cache so the first notebook cell does not pay for it alone.
 	$(GO) build ./lib/...
 	$(BIN)/nbrun -timeout $(CELL_TIMEOUT) $(NOTEBOOKS)

@@ -83,6 +83,7 @@ func stepFamily(data *train.Data, splits *dataset.Splits, name, preset, what str
 var subnormals int
 
 func main() {
+	coreTypeNote()
 	root, err := repo.Root()
 	check(err)
 	p, err := dataset.LoadPitot(filepath.Join(root, "data", "pitot"))
@@ -259,12 +260,25 @@ func cpuModel() string {
 	return name
 }
 
+// coreTypeNote warns, before anything is timed, when the environment
+// forces OpenBLAS's kernel set (OPENBLAS_CORETYPE): every product then runs
+// those kernels, which may be far slower than the ones OpenBLAS would pick
+// (on an AVX-512 machine forced to Haswell, about half the float32 peak).
+func coreTypeNote() {
+	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && backend.Name() == "openblas" {
+		fmt.Printf("bench: note: OPENBLAS_CORETYPE=%s is set in the environment, so OpenBLAS runs %s kernels rather than those it picks for this CPU; unset it to measure the machine's own\n", v, backend.Core())
+	}
+}
+
 func write(path string, workers int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (scripts/bench.go) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	blas := backend.Name()
 	if c := backend.Core(); c != "" {
 		blas += " (" + c + " kernels)"
+	}
+	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok {
+		blas += ", chosen by OPENBLAS_CORETYPE=" + v + " in the environment rather than by OpenBLAS for this CPU"
 	}
 	fmt.Fprintf(&b, "- machine: %s, %d cores used (GOMAXPROCS), %s/%s\n- Go: %s\n- BLAS: %s\n- floating point: %s; subnormal operands and results seen in 200 training steps of each stepped model family: %d\n\n",
 		cpuModel(), workers, runtime.GOOS, runtime.GOARCH, runtime.Version(), blas, fpMode(), subnormals)
