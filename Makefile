@@ -15,6 +15,10 @@ BLAS := $(shell sh kernel/blas.sh)
 ifeq ($(BLAS),openblas)
 export GOFLAGS := $(strip $(GOFLAGS) -tags=openblas)
 endif
+# OpenBLAS starts its worker threads at load time; paperlab runs one product
+# per goroutine and never uses them, and idle they still poll (lib/backend).
+OPENBLAS_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS
 # Notebooks to execute: `make figures NOTEBOOKS="notebooks/pitot/interference.ipynb"`.
 NOTEBOOKS ?= $(sort $(wildcard notebooks/*/*.ipynb))
 # Per-cell limit for headless execution.
@@ -77,8 +81,8 @@ generate:
 kernel: $(BIN)/gonb $(BIN)/goimports
 	@dir="$${JUPYTER_DATA_DIR:-$$(jupyter --data-dir 2>/dev/null || echo $$HOME/.local/share/jupyter)}/kernels/gonb"; \
 	mkdir -p "$$dir" && \
-	printf '{"argv": ["%s", "--kernel", "{connection_file}", "--logtostderr", "--raw_error"],\n "display_name": "Go (gonb, paperlab)", "language": "go", "interrupt_mode": "message",\n "env": {"PATH": "%s", "GOFLAGS": "%s"}}\n' \
-		"$(BIN)/gonb" "$(PATH)" "$(GOFLAGS)" > "$$dir/kernel.json" && \
+	printf '{"argv": ["%s", "--kernel", "{connection_file}", "--logtostderr", "--raw_error"],\n "display_name": "Go (gonb, paperlab)", "language": "go", "interrupt_mode": "message",\n "env": {"PATH": "%s", "GOFLAGS": "%s", "OPENBLAS_NUM_THREADS": "%s"}}\n' \
+		"$(BIN)/gonb" "$(PATH)" "$(GOFLAGS)" "$(OPENBLAS_NUM_THREADS)" > "$$dir/kernel.json" && \
 	cp kernel/jupyter/kernels/gonb/logo-svg.svg "$$dir/" 2>/dev/null; \
 	echo "GoNB kernel installed in $$dir"
 

@@ -9,7 +9,12 @@
 //
 // The engine runs one replicate per worker goroutine, so OpenBLAS is
 // limited to one thread (SetThreads) to keep workers from oversubscribing
-// the cores.
+// the cores. OpenBLAS starts its worker threads when the library loads,
+// before any Go code runs, as many as OPENBLAS_NUM_THREADS says (else one
+// per core); left idle, they still poll for work and took about 10 % of
+// the CPU time of a Pitot training step on a 2-core machine (steps 4-8 %
+// slower). The Makefile therefore exports OPENBLAS_NUM_THREADS=1 unless it
+// is set; a program run some other way can set it the same way.
 //
 // With OpenBLAS, every float32 product (blas32.Gemm) runs with
 // flush-to-zero and denormals-are-zero set on the calling thread (MXCSR's

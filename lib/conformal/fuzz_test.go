@@ -3,12 +3,11 @@ package conformal
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"testing"
 
+	"github.com/paperlab/paperlab/lib/internal/filetest"
 	"github.com/paperlab/paperlab/lib/npz"
 )
 
@@ -49,63 +48,13 @@ func sampleSummary(t testing.TB) []byte {
 			}
 		}
 	}
-	path := filepath.Join(t.TempDir(), "summary.npz")
-	if err := s.Write(path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return filetest.Written(t, "summary.npz", s.Write)
 }
 
-// rewrite reads the archive b, lets edit change its arrays (in key order,
-// nil to drop one), and writes the result.
-func rewrite(t testing.TB, b []byte, edit func(keys []string, arrays map[string]*npz.Array) []string) []byte {
-	f, err := npz.Parse(b, "sample")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := f.Keys()
-	arrays := map[string]*npz.Array{}
-	for _, k := range keys {
-		arrays[k], _ = f.Array(k)
-	}
-	keys = edit(keys, arrays)
-	path := filepath.Join(t.TempDir(), "edited.npz")
-	w, err := npz.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if a := arrays[k]; a != nil {
-			if err := w.WriteArray(k, a); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// corruption is a damaged file and the key its error must name.
-type corruption struct {
-	name string
-	data []byte
-	key  string
-}
-
-func summaryCorruptions(t testing.TB) []corruption {
+func summaryCorruptions(t testing.TB) []filetest.Corruption {
 	v := sampleSummary(t)
 	set := func(key string, a *npz.Array) []byte {
-		return rewrite(t, v, func(keys []string, m map[string]*npz.Array) []string {
+		return filetest.EditNPZ(t, v, func(keys []string, m map[string]*npz.Array) []string {
 			if _, ok := m[key]; !ok {
 				keys = append(keys, key)
 			}
@@ -115,7 +64,7 @@ func summaryCorruptions(t testing.TB) []corruption {
 	}
 	// patch changes one element of the float64 or int64 array under key.
 	patch := func(key string, i int, x float64) []byte {
-		return rewrite(t, v, func(keys []string, m map[string]*npz.Array) []string {
+		return filetest.EditNPZ(t, v, func(keys []string, m map[string]*npz.Array) []string {
 			a := *m[key]
 			switch d := a.Data.(type) {
 			case []float64:
@@ -134,49 +83,49 @@ func summaryCorruptions(t testing.TB) []corruption {
 	f1 := func(v ...float64) *npz.Array { return &npz.Array{Shape: []int{len(v)}, Data: v} }
 	nan := math.NaN()
 	// L = 2, R = 2, A = 3; mf has 2 heads; run (1, 0) of mf is never set.
-	return []corruption{
-		{"empty", nil, ""},
-		{"truncated", v[:len(v)/2], ""},
-		{"not a zip", []byte("quantiles,splits\n90,0.5\n"), ""},
-		{"no quantiles", set("quantiles", nil), "quantiles"},
-		{"quantiles as strings", set("quantiles", &npz.Array{Shape: []int{3}, Data: []string{"90", "95", "99"}}), "quantiles"},
-		{"quantiles 2-d", set("quantiles", &npz.Array{Shape: []int{3, 1}, Data: []float64{90, 95, 99}}), "quantiles"},
-		{"quantile NaN", patch("quantiles", 1, nan), "quantiles"},
-		{"quantile 100", patch("quantiles", 0, 100), "quantiles"},
-		{"quantile negative", patch("quantiles", 2, -5), "quantiles"},
-		{"quantiles repeated", patch("quantiles", 2, 95), "quantiles"},
-		{"quantiles bool", set("quantiles", &npz.Array{Shape: []int{3}, Data: []bool{true, false, true}}), "quantiles"},
-		{"no splits", set("splits", nil), "splits"},
-		{"splits 0-d", set("splits", &npz.Array{Data: []float64{0.5}}), "splits"},
-		{"level NaN", patch("splits", 0, nan), "splits"},
-		{"level 0", patch("splits", 0, 0), "splits"},
-		{"level above 1", patch("splits", 1, 90), "splits"},
-		{"levels repeated", patch("splits", 1, 0.5), "splits"},
-		{"no levels", set("splits", f1()), "if2_mape"},
-		{"inputs a number", set("inputs", f1(1)), "inputs"},
-		{"inputs two strings", set("inputs", &npz.Array{Shape: []int{2}, Data: []string{"a", "b"}}), "inputs"},
-		{"mape 1-d", set("mf_mape", f1(1, 2, 3, 4)), "mf_mape"},
-		{"mape of other replicates", set("if2_mape", &npz.Array{Shape: []int{2, 3}, Data: make([]float64, 6)}), "if2_"},
-		{"no margin", set("mf_margin", nil), "mf_margin"},
-		{"margin 3-d", set("mf_margin", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]float64, 12)}), "mf_margin"},
-		{"margin with no heads", set("mf_margin", &npz.Array{Shape: []int{2, 2, 3, 0}, Data: []float64{}}), "mf_margin"},
-		{"val_width of other heads", set("mf_val_width", &npz.Array{Shape: []int{2, 2, 3, 3}, Data: make([]float64, 36)}), "mf_val_width"},
-		{"no coverage_raw", set("if2_coverage_raw", nil), "if2_coverage_raw"},
-		{"width of other alphas", set("mf_width", &npz.Array{Shape: []int{2, 2, 2}, Data: make([]float64, 8)}), "mf_width"},
-		{"width as int", set("mf_width", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]int64, 12)}), "mf_width"},
-		{"no val_best", set("mf_val_best", nil), "mf_val_best"},
-		{"val_best as float", set("mf_val_best", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]float64, 12)}), "mf_val_best"},
-		{"val_best beyond the heads", patch("mf_val_best", 4, 2), "mf_val_best"},
-		{"val_best huge", patch("if2_val_best", 0, 1<<40), "if2_val_best"},
-		{"val_best negative", patch("mf_val_best", 0, -7), "mf_val_best"},
-		{"val_best half set", patch("mf_val_best", 7, 0), "mf_val_best"},
-		{"val_best half unset", patch("mf_val_best", 1, -1), "mf_val_best"},
-		{"objective without a name", set("_mape", &npz.Array{Shape: []int{2, 2}, Data: make([]float64, 4)}), `"_mape"`},
-		{"odd key and a missing one", rewrite(t, v, func(keys []string, m map[string]*npz.Array) []string {
+	return []filetest.Corruption{
+		{Name: "empty", Data: nil, Key: ""},
+		{Name: "truncated", Data: v[:len(v)/2], Key: ""},
+		{Name: "not a zip", Data: []byte("quantiles,splits\n90,0.5\n"), Key: ""},
+		{Name: "no quantiles", Data: set("quantiles", nil), Key: "quantiles"},
+		{Name: "quantiles as strings", Data: set("quantiles", &npz.Array{Shape: []int{3}, Data: []string{"90", "95", "99"}}), Key: "quantiles"},
+		{Name: "quantiles 2-d", Data: set("quantiles", &npz.Array{Shape: []int{3, 1}, Data: []float64{90, 95, 99}}), Key: "quantiles"},
+		{Name: "quantile NaN", Data: patch("quantiles", 1, nan), Key: "quantiles"},
+		{Name: "quantile 100", Data: patch("quantiles", 0, 100), Key: "quantiles"},
+		{Name: "quantile negative", Data: patch("quantiles", 2, -5), Key: "quantiles"},
+		{Name: "quantiles repeated", Data: patch("quantiles", 2, 95), Key: "quantiles"},
+		{Name: "quantiles bool", Data: set("quantiles", &npz.Array{Shape: []int{3}, Data: []bool{true, false, true}}), Key: "quantiles"},
+		{Name: "no splits", Data: set("splits", nil), Key: "splits"},
+		{Name: "splits 0-d", Data: set("splits", &npz.Array{Data: []float64{0.5}}), Key: "splits"},
+		{Name: "level NaN", Data: patch("splits", 0, nan), Key: "splits"},
+		{Name: "level 0", Data: patch("splits", 0, 0), Key: "splits"},
+		{Name: "level above 1", Data: patch("splits", 1, 90), Key: "splits"},
+		{Name: "levels repeated", Data: patch("splits", 1, 0.5), Key: "splits"},
+		{Name: "no levels", Data: set("splits", f1()), Key: "if2_mape"},
+		{Name: "inputs a number", Data: set("inputs", f1(1)), Key: "inputs"},
+		{Name: "inputs two strings", Data: set("inputs", &npz.Array{Shape: []int{2}, Data: []string{"a", "b"}}), Key: "inputs"},
+		{Name: "mape 1-d", Data: set("mf_mape", f1(1, 2, 3, 4)), Key: "mf_mape"},
+		{Name: "mape of other replicates", Data: set("if2_mape", &npz.Array{Shape: []int{2, 3}, Data: make([]float64, 6)}), Key: "if2_"},
+		{Name: "no margin", Data: set("mf_margin", nil), Key: "mf_margin"},
+		{Name: "margin 3-d", Data: set("mf_margin", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]float64, 12)}), Key: "mf_margin"},
+		{Name: "margin with no heads", Data: set("mf_margin", &npz.Array{Shape: []int{2, 2, 3, 0}, Data: []float64{}}), Key: "mf_margin"},
+		{Name: "val_width of other heads", Data: set("mf_val_width", &npz.Array{Shape: []int{2, 2, 3, 3}, Data: make([]float64, 36)}), Key: "mf_val_width"},
+		{Name: "no coverage_raw", Data: set("if2_coverage_raw", nil), Key: "if2_coverage_raw"},
+		{Name: "width of other alphas", Data: set("mf_width", &npz.Array{Shape: []int{2, 2, 2}, Data: make([]float64, 8)}), Key: "mf_width"},
+		{Name: "width as int", Data: set("mf_width", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]int64, 12)}), Key: "mf_width"},
+		{Name: "no val_best", Data: set("mf_val_best", nil), Key: "mf_val_best"},
+		{Name: "val_best as float", Data: set("mf_val_best", &npz.Array{Shape: []int{2, 2, 3}, Data: make([]float64, 12)}), Key: "mf_val_best"},
+		{Name: "val_best beyond the heads", Data: patch("mf_val_best", 4, 2), Key: "mf_val_best"},
+		{Name: "val_best huge", Data: patch("if2_val_best", 0, 1<<40), Key: "if2_val_best"},
+		{Name: "val_best negative", Data: patch("mf_val_best", 0, -7), Key: "mf_val_best"},
+		{Name: "val_best half set", Data: patch("mf_val_best", 7, 0), Key: "mf_val_best"},
+		{Name: "val_best half unset", Data: patch("mf_val_best", 1, -1), Key: "mf_val_best"},
+		{Name: "objective without a name", Data: set("_mape", &npz.Array{Shape: []int{2, 2}, Data: make([]float64, 4)}), Key: `"_mape"`},
+		{Name: "odd key and a missing one", Data: filetest.EditNPZ(t, v, func(keys []string, m map[string]*npz.Array) []string {
 			m["x\ny"] = f1(1)
 			m["mf_width_raw"] = nil
 			return append(keys, "x\ny")
-		}), "mf_width_raw"},
+		}), Key: "mf_width_raw"},
 	}
 }
 
@@ -184,34 +133,14 @@ func summaryCorruptions(t testing.TB) []corruption {
 // error on one line that names the file and the offending key.
 func TestReadersRejectCorruptFiles(t *testing.T) {
 	for _, c := range summaryCorruptions(t) {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "summary.npz")
-			if err := os.WriteFile(path, c.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			filetest.WriteFile(t, path, c.Data)
 			_, err := ReadSummary(path)
 			t.Log(err)
-			switch {
-			case err == nil:
-				t.Fatal("no error")
-			case strings.Contains(err.Error(), "\n"):
-				t.Errorf("error spans lines: %q", err)
-			case !strings.Contains(err.Error(), path):
-				t.Errorf("error does not name the file: %v", err)
-			case c.key != "" && !strings.Contains(err.Error(), c.key):
-				t.Errorf("error does not name %s: %v", c.key, err)
-			}
+			filetest.CheckOneLine(t, err, path, c.Key)
 		})
 	}
-}
-
-// allocated returns the bytes allocated on the heap so far. It reads
-// runtime/metrics, which unlike runtime.ReadMemStats does not stop the
-// world (doing that on every input starves the fuzzing engine's timers).
-func allocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 func FuzzReadSummary(f *testing.F) {
@@ -221,10 +150,10 @@ func FuzzReadSummary(f *testing.F) {
 		f.Add(v[:n])
 	}
 	for _, c := range summaryCorruptions(f) {
-		f.Add(c.data)
+		f.Add(c.Data)
 	}
 	// A file shaped like Pitot's: int64 quantiles, float32 metrics.
-	f.Add(rewrite(f, v, func(keys []string, m map[string]*npz.Array) []string {
+	f.Add(filetest.EditNPZ(f, v, func(keys []string, m map[string]*npz.Array) []string {
 		m["quantiles"] = &npz.Array{Shape: []int{3}, Data: []int64{90, 95, 99}}
 		for _, k := range keys {
 			if d, ok := m[k].Data.([]float64); ok && strings.HasPrefix(k, "mf_") {
@@ -244,19 +173,9 @@ func FuzzReadSummary(f *testing.F) {
 	f.Cleanup(func() { npz.MinBudget = oldMin })
 	path := filepath.Join(f.TempDir(), "summary.npz")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		before := allocated()
-		s, err := ReadSummary(path)
-		budget := uint64(npz.MinBudget + npz.MaxInflate*int64(len(b)))
-		if got, limit := allocated()-before, 1<<20+8*budget; got > limit {
-			t.Errorf("reading %d bytes allocated %d bytes, more than %d", len(b), got, limit)
-		}
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), path) {
-				t.Errorf("error is not one line naming %s: %q", path, err)
-			}
+		var s *Summary
+		limit := 1<<20 + 8*filetest.Budget(len(b))
+		if err := filetest.CheckRead(t, path, b, limit, func() (err error) { s, err = ReadSummary(path); return err }); err != nil {
 			return
 		}
 		// Whatever reads back can be used through every accessor.

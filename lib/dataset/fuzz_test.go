@@ -2,14 +2,12 @@ package dataset
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/metrics"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/paperlab/paperlab/lib/internal/filetest"
 	"github.com/paperlab/paperlab/lib/npz"
 )
 
@@ -44,67 +42,14 @@ func splitFile(t testing.TB, p *Pitot) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "1.npz")
-	if err := s.Write(path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return filetest.Written(t, "1.npz", s.Write)
 }
 
-// rewriteSplit reads the archive b, lets edit change its arrays (nil drops
-// one; keys added go last), and writes the result.
-func rewriteSplit(t testing.TB, b []byte, edit func(m map[string]*npz.Array)) []byte {
-	f, err := npz.Parse(b, "split")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := f.Keys()
-	m := map[string]*npz.Array{}
-	for _, k := range keys {
-		m[k], _ = f.Array(k)
-	}
-	edit(m)
-	for k := range m {
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "edited.npz")
-	w, err := npz.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if a := m[k]; a != nil {
-			if err := w.WriteArray(k, a); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// corruption is a damaged file and the key its error must name.
-type corruption struct {
-	name string
-	data []byte
-	key  string
-}
-
-func splitCorruptions(t testing.TB, p *Pitot) []corruption {
+func splitCorruptions(t testing.TB, p *Pitot) []filetest.Corruption {
 	v := splitFile(t, p)
-	e := func(f func(m map[string]*npz.Array)) []byte { return rewriteSplit(t, v, f) }
+	e := func(f func(m map[string]*npz.Array)) []byte {
+		return filetest.EditNPZ(t, v, func(keys []string, m map[string]*npz.Array) []string { f(m); return keys })
+	}
 	ints := func(key string) []int64 {
 		f, err := npz.Parse(v, "split")
 		if err != nil {
@@ -125,45 +70,45 @@ func splitCorruptions(t testing.TB, p *Pitot) []corruption {
 	}
 	n := p.Observations("mf")
 	train, val := ints("mf_train"), ints("mf_val")
-	return []corruption{
-		{"empty", nil, ""},
-		{"truncated", v[:len(v)/2], ""},
-		{"not a zip", []byte("mf_train\n1,2,3\n"), ""},
-		{"no level", e(func(m map[string]*npz.Array) { m["level"] = nil }), "level"},
-		{"level as float32", e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float32{0.5}} }), "level"},
-		{"two levels", e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{2}, Data: []float64{0.5, 0.9}} }), "level"},
-		{"level NaN", e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{math.NaN()}} }), "level"},
-		{"level 0", e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{0}} }), "level"},
-		{"level above 1", e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{50}} }), "level"},
-		{"no replicate", e(func(m map[string]*npz.Array) { m["replicate"] = nil }), "replicate"},
-		{"replicate as float", e(func(m map[string]*npz.Array) { m["replicate"] = &npz.Array{Shape: []int{1}, Data: []float64{1}} }), "replicate"},
-		{"replicate negative", e(func(m map[string]*npz.Array) { m["replicate"] = vec([]int64{-3}) }), "replicate"},
-		{"two replicates", e(func(m map[string]*npz.Array) { m["replicate"] = vec([]int64{1, 2}) }), "replicate"},
-		{"no seed", e(func(m map[string]*npz.Array) { m["seed"] = nil }), "seed"},
-		{"seed as string", e(func(m map[string]*npz.Array) { m["seed"] = &npz.Array{Shape: []int{1}, Data: []string{"42"}} }), "seed"},
-		{"no mf_val", e(func(m map[string]*npz.Array) { m["mf_val"] = nil }), "mf_val"},
-		{"no if2_test", e(func(m map[string]*npz.Array) { m["if2_test"] = nil }), "if2_test"},
-		{"odd key and a missing one", e(func(m map[string]*npz.Array) { m["if2_val"] = nil; m["x\ny"] = vec([]int64{1}) }), "if2_val"},
-		{"train as float", e(func(m map[string]*npz.Array) {
+	return []filetest.Corruption{
+		{Name: "empty", Data: nil, Key: ""},
+		{Name: "truncated", Data: v[:len(v)/2], Key: ""},
+		{Name: "not a zip", Data: []byte("mf_train\n1,2,3\n"), Key: ""},
+		{Name: "no level", Data: e(func(m map[string]*npz.Array) { m["level"] = nil }), Key: "level"},
+		{Name: "level as float32", Data: e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float32{0.5}} }), Key: "level"},
+		{Name: "two levels", Data: e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{2}, Data: []float64{0.5, 0.9}} }), Key: "level"},
+		{Name: "level NaN", Data: e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{math.NaN()}} }), Key: "level"},
+		{Name: "level 0", Data: e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{0}} }), Key: "level"},
+		{Name: "level above 1", Data: e(func(m map[string]*npz.Array) { m["level"] = &npz.Array{Shape: []int{1}, Data: []float64{50}} }), Key: "level"},
+		{Name: "no replicate", Data: e(func(m map[string]*npz.Array) { m["replicate"] = nil }), Key: "replicate"},
+		{Name: "replicate as float", Data: e(func(m map[string]*npz.Array) { m["replicate"] = &npz.Array{Shape: []int{1}, Data: []float64{1}} }), Key: "replicate"},
+		{Name: "replicate negative", Data: e(func(m map[string]*npz.Array) { m["replicate"] = vec([]int64{-3}) }), Key: "replicate"},
+		{Name: "two replicates", Data: e(func(m map[string]*npz.Array) { m["replicate"] = vec([]int64{1, 2}) }), Key: "replicate"},
+		{Name: "no seed", Data: e(func(m map[string]*npz.Array) { m["seed"] = nil }), Key: "seed"},
+		{Name: "seed as string", Data: e(func(m map[string]*npz.Array) { m["seed"] = &npz.Array{Shape: []int{1}, Data: []string{"42"}} }), Key: "seed"},
+		{Name: "no mf_val", Data: e(func(m map[string]*npz.Array) { m["mf_val"] = nil }), Key: "mf_val"},
+		{Name: "no if2_test", Data: e(func(m map[string]*npz.Array) { m["if2_test"] = nil }), Key: "if2_test"},
+		{Name: "odd key and a missing one", Data: e(func(m map[string]*npz.Array) { m["if2_val"] = nil; m["x\ny"] = vec([]int64{1}) }), Key: "if2_val"},
+		{Name: "train as float", Data: e(func(m map[string]*npz.Array) {
 			f := make([]float64, len(train))
 			for i, x := range train {
 				f[i] = float64(x)
 			}
 			m["mf_train"] = &npz.Array{Shape: []int{len(f)}, Data: f}
-		}), "mf_train"},
-		{"train as bool", e(func(m map[string]*npz.Array) { m["mf_train"] = &npz.Array{Shape: []int{2}, Data: []bool{true, false}} }), "mf_train"},
-		{"val 2-d", e(func(m map[string]*npz.Array) { m["mf_val"] = &npz.Array{Shape: []int{1, len(val)}, Data: val} }), "mf_val"},
-		{"val 0-d", e(func(m map[string]*npz.Array) { m["mf_val"] = &npz.Array{Data: val[:1]} }), "mf_val"},
-		{"negative index", set("mf_train", 3, -1), "mf_train"},
-		{"index past the end", set("mf_test", 0, int64(n)), "mf_test"},
-		{"huge index", set("if2_val", 1, 1<<62), "if2_val"},
-		{"repeated in a part", set("mf_train", 1, train[0]), "mf_train"},
-		{"repeated across parts", set("mf_val", 0, train[0]), "mf_val"},
-		{"index dropped", e(func(m map[string]*npz.Array) { m["mf_test"] = vec(ints("mf_test")[1:]) }), "mf_"},
-		{"parts swapped across objectives", e(func(m map[string]*npz.Array) { m["mf_train"], m["if2_train"] = m["if2_train"], m["mf_train"] }), "mf_train"},
-		{"uint8 indices beyond the observations", e(func(m map[string]*npz.Array) {
+		}), Key: "mf_train"},
+		{Name: "train as bool", Data: e(func(m map[string]*npz.Array) { m["mf_train"] = &npz.Array{Shape: []int{2}, Data: []bool{true, false}} }), Key: "mf_train"},
+		{Name: "val 2-d", Data: e(func(m map[string]*npz.Array) { m["mf_val"] = &npz.Array{Shape: []int{1, len(val)}, Data: val} }), Key: "mf_val"},
+		{Name: "val 0-d", Data: e(func(m map[string]*npz.Array) { m["mf_val"] = &npz.Array{Data: val[:1]} }), Key: "mf_val"},
+		{Name: "negative index", Data: set("mf_train", 3, -1), Key: "mf_train"},
+		{Name: "index past the end", Data: set("mf_test", 0, int64(n)), Key: "mf_test"},
+		{Name: "huge index", Data: set("if2_val", 1, 1<<62), Key: "if2_val"},
+		{Name: "repeated in a part", Data: set("mf_train", 1, train[0]), Key: "mf_train"},
+		{Name: "repeated across parts", Data: set("mf_val", 0, train[0]), Key: "mf_val"},
+		{Name: "index dropped", Data: e(func(m map[string]*npz.Array) { m["mf_test"] = vec(ints("mf_test")[1:]) }), Key: "mf_"},
+		{Name: "parts swapped across objectives", Data: e(func(m map[string]*npz.Array) { m["mf_train"], m["if2_train"] = m["if2_train"], m["mf_train"] }), Key: "mf_train"},
+		{Name: "uint8 indices beyond the observations", Data: e(func(m map[string]*npz.Array) {
 			m["mf_val"] = &npz.Array{Shape: []int{4 * n}, Data: make([]uint8, 4*n)}
-		}), "mf_val"},
+		}), Key: "mf_val"},
 	}
 }
 
@@ -173,34 +118,14 @@ func splitCorruptions(t testing.TB, p *Pitot) []corruption {
 func TestReadersRejectCorruptFiles(t *testing.T) {
 	p := loadShipped(t)
 	for _, c := range splitCorruptions(t, p) {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "1.npz")
-			if err := os.WriteFile(path, c.data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			filetest.WriteFile(t, path, c.Data)
 			_, err := ReadSplits(path, p)
 			t.Log(err)
-			switch {
-			case err == nil:
-				t.Fatal("no error")
-			case strings.Contains(err.Error(), "\n"):
-				t.Errorf("error spans lines: %q", err)
-			case !strings.Contains(err.Error(), path):
-				t.Errorf("error does not name the file: %v", err)
-			case c.key != "" && !strings.Contains(err.Error(), c.key):
-				t.Errorf("error does not name %s: %v", c.key, err)
-			}
+			filetest.CheckOneLine(t, err, path, c.Key)
 		})
 	}
-}
-
-// allocated returns the bytes allocated on the heap so far. It reads
-// runtime/metrics, which unlike runtime.ReadMemStats does not stop the
-// world (doing that on every input starves the fuzzing engine's timers).
-func allocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 // FuzzReadSplits reads every input against a small cut of the shipped
@@ -216,7 +141,7 @@ func FuzzReadSplits(f *testing.F) {
 		f.Add(v[:n])
 	}
 	for _, c := range splitCorruptions(f, small) {
-		f.Add(c.data)
+		f.Add(c.Data)
 	}
 	// Small budgets, so that the bound on what a read may allocate is
 	// tight: the archive's arrays may hold 64 KiB plus 16 times its size.
@@ -226,22 +151,12 @@ func FuzzReadSplits(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "1.npz")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		for _, q := range []*Pitot{small, p} {
-			before := allocated()
-			s, err := ReadSplits(path, q)
 			// The data as stored, its conversion to int, and one byte per
 			// observation of the dataset.
-			budget := uint64(npz.MinBudget + npz.MaxInflate*int64(len(b)))
-			if got, limit := allocated()-before, 1<<20+16*budget+2*uint64(len(b)); got > limit {
-				t.Errorf("reading %d bytes allocated %d bytes, more than %d", len(b), got, limit)
-			}
-			if err != nil {
-				if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), path) {
-					t.Errorf("error is not one line naming %s: %q", path, err)
-				}
+			limit := 1<<20 + 16*filetest.Budget(len(b)) + 2*uint64(len(b))
+			var s *Splits
+			if err := filetest.CheckRead(t, path, b, limit, func() (err error) { s, err = ReadSplits(path, q); return err }); err != nil {
 				continue
 			}
 			// A split that reads back partitions every objective.

@@ -123,8 +123,8 @@ const geluZero = -9
 // geluForward32 writes y = gelu(x) = x·s with s = σ(2u) = 1/(1 + e^(−2u)),
 // and e = e^(−2u) into e unless e is nil (for geluBackward32). For x < −10
 // it uses x = −10 in e, and y is 0 for x ≤ −9 (geluZero); a subnormal y
-// is flushed to zero. Blocks of 8 run in
-// the AVX2 kernel where there is one (the same arithmetic), the rest in
+// is flushed to zero. Blocks of 32 run in the AVX-512 kernel and blocks of
+// 8 in the AVX2 kernel where there are (the same arithmetic), the rest in
 // geluForwardGo.
 func geluForward32(x, y, e []float32) {
 	y = y[:len(x)]
@@ -132,6 +132,19 @@ func geluForward32(x, y, e []float32) {
 		e = e[:len(x)]
 	}
 	n := 0
+	if b := len(x) / 32; haveAVX2 && haveAVX512 && b > 0 {
+		var ep *float32
+		if e != nil {
+			ep = &e[0]
+		}
+		geluForwardAVX512(&x[0], &y[0], ep, b)
+		n = 32 * b
+		x, y = x[n:], y[n:]
+		if e != nil {
+			e = e[n:]
+		}
+		n = 0
+	}
 	if b := len(x) / 8; haveAVX2 && b > 0 {
 		var ep *float32
 		if e != nil {

@@ -512,7 +512,7 @@ func TestKernels(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, n := range []int{1, 7, 8, 9, 31869} {
+	for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 64, 71, 31869} {
 		x, dy := make([]float32, n), make([]float32, n)
 		Uniform(rng, x, -14, 14)
 		Uniform(rng, dy, -1, 1)
@@ -536,6 +536,14 @@ func TestKernels(t *testing.T) {
 			return o
 		}
 		a, g := run(true), run(false)
+		if haveAVX512 { // the AVX2 kernels alone, as on a machine without AVX-512
+			haveAVX512 = false
+			a2 := run(true)
+			haveAVX512 = true
+			compare("GELU forward (AVX2 only)", x, a2.y, g.y)
+			compare("GELU e (AVX2 only)", x, a2.e, g.e)
+			compare("GELU forward without e (AVX2 only)", x, a2.yNoE, g.y)
+		}
 		compare("GELU forward", x, a.y, g.y)
 		compare("GELU e", x, a.e, g.e)
 		compare("GELU forward without e", x, a.yNoE, g.y)

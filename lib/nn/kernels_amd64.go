@@ -8,6 +8,14 @@ import "golang.org/x/sys/cpu"
 // Tests switch it off to compare them with the Go loops.
 var haveAVX2 = cpu.X86.HasAVX2
 
+// haveAVX512 says whether geluForwardAVX512 runs here (with haveAVX2).
+var haveAVX512 = cpu.X86.HasAVX512F
+
+// geluForwardAVX512 runs geluForwardGo on 32·blocks elements; e may be nil.
+//
+//go:noescape
+func geluForwardAVX512(x, y, e *float32, blocks int)
+
 // geluForwardAVX2 runs geluForwardGo on 8·blocks elements; e may be nil.
 //
 //go:noescape

@@ -654,3 +654,122 @@ sachunk:
 sadone:
 	VZEROUPPER
 	RET
+
+// func geluForwardAVX512(x, y, e *float32, blocks int)
+// geluForwardAVX2 on 32·blocks elements, 16 to a register and two
+// registers per iteration, with the same operations in the same order.
+// Comparisons write mask registers: the x ≤ −9 zeroing keeps lanes where
+// the comparison is false (NLE_UQ, so a NaN stays), and the subnormal
+// flush keeps lanes whose |bits| exceed the largest subnormal's, leaving
+// only the sign elsewhere.
+TEXT ·geluForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         y+8(FP), DI
+	MOVQ         e+16(FP), DX
+	MOVQ         blocks+24(FP), CX
+	VBROADCASTSS geluMin<>(SB), Z29
+	VBROADCASTSS expMin<>(SB), Z30
+	VBROADCASTSS expMax<>(SB), Z31
+
+zloop:
+	VMOVUPS          (SI), Z0
+	VMOVUPS          64(SI), Z8
+	VMAXPS           Z0, Z29, Z0
+	VMAXPS           Z8, Z29, Z8
+	VMULPS.BCST      geluA<>(SB), Z0, Z1
+	VMULPS.BCST      geluA<>(SB), Z8, Z9
+	VMULPS           Z0, Z1, Z1
+	VMULPS           Z8, Z9, Z9
+	VMULPS           Z0, Z1, Z1
+	VMULPS           Z8, Z9, Z9
+	VADDPS           Z1, Z0, Z1
+	VADDPS           Z9, Z8, Z9
+	VMULPS.BCST      geluM2C<>(SB), Z1, Z1
+	VMULPS.BCST      geluM2C<>(SB), Z9, Z9
+	VMAXPS           Z1, Z30, Z1
+	VMAXPS           Z9, Z30, Z9
+	VMINPS           Z1, Z31, Z1
+	VMINPS           Z9, Z31, Z9
+	VMULPS.BCST      log2e<>(SB), Z1, Z2
+	VMULPS.BCST      log2e<>(SB), Z9, Z10
+	VADDPS.BCST      roundBias<>(SB), Z2, Z2
+	VADDPS.BCST      roundBias<>(SB), Z10, Z10
+	VPSUBD.BCST      roundBias<>(SB), Z2, Z3
+	VPSUBD.BCST      roundBias<>(SB), Z10, Z11
+	VSUBPS.BCST      roundBias<>(SB), Z2, Z2
+	VSUBPS.BCST      roundBias<>(SB), Z10, Z10
+	VMULPS.BCST      ln2Hi<>(SB), Z2, Z4
+	VMULPS.BCST      ln2Hi<>(SB), Z10, Z12
+	VSUBPS           Z4, Z1, Z1
+	VSUBPS           Z12, Z9, Z9
+	VMULPS.BCST      ln2Lo<>(SB), Z2, Z4
+	VMULPS.BCST      ln2Lo<>(SB), Z10, Z12
+	VSUBPS           Z4, Z1, Z1
+	VSUBPS           Z12, Z9, Z9
+	VMULPS.BCST      expP0<>(SB), Z1, Z4
+	VMULPS.BCST      expP0<>(SB), Z9, Z12
+	VADDPS.BCST      expP1<>(SB), Z4, Z4
+	VADDPS.BCST      expP1<>(SB), Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VADDPS.BCST      expP2<>(SB), Z4, Z4
+	VADDPS.BCST      expP2<>(SB), Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VADDPS.BCST      expP3<>(SB), Z4, Z4
+	VADDPS.BCST      expP3<>(SB), Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VADDPS.BCST      expP4<>(SB), Z4, Z4
+	VADDPS.BCST      expP4<>(SB), Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VADDPS.BCST      expP5<>(SB), Z4, Z4
+	VADDPS.BCST      expP5<>(SB), Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VMULPS           Z1, Z4, Z4
+	VMULPS           Z9, Z12, Z12
+	VADDPS           Z1, Z4, Z4
+	VADDPS           Z9, Z12, Z12
+	VADDPS.BCST      one<>(SB), Z4, Z4
+	VADDPS.BCST      one<>(SB), Z12, Z12
+	VPADDD.BCST      bias127<>(SB), Z3, Z3
+	VPADDD.BCST      bias127<>(SB), Z11, Z11
+	VPSLLD           $23, Z3, Z3
+	VPSLLD           $23, Z11, Z11
+	VMULPS           Z3, Z4, Z4
+	VMULPS           Z11, Z12, Z12
+	VADDPS.BCST      one<>(SB), Z4, Z5
+	VADDPS.BCST      one<>(SB), Z12, Z13
+	VDIVPS           Z5, Z0, Z6
+	VDIVPS           Z13, Z8, Z7
+	VMOVUPS          (SI), Z1
+	VMOVUPS          64(SI), Z9
+	VCMPPS.BCST      $0x16, geluZero<>(SB), Z1, K1
+	VCMPPS.BCST      $0x16, geluZero<>(SB), Z9, K2
+	VMOVAPS.Z        Z6, K1, Z6
+	VMOVAPS.Z        Z7, K2, Z7
+	VANDPS.BCST      absMask<>(SB), Z6, Z2
+	VANDPS.BCST      absMask<>(SB), Z7, Z10
+	VPCMPGTD.BCST    maxSub<>(SB), Z2, K3
+	VPCMPGTD.BCST    maxSub<>(SB), Z10, K4
+	VANDPS.BCST      signMask<>(SB), Z6, Z2
+	VANDPS.BCST      signMask<>(SB), Z7, Z10
+	VMOVAPS          Z6, K3, Z2
+	VMOVAPS          Z7, K4, Z10
+	VMOVUPS          Z2, (DI)
+	VMOVUPS          Z10, 64(DI)
+	TESTQ            DX, DX
+	JZ               znoe
+	VMOVUPS          Z4, (DX)
+	VMOVUPS          Z12, 64(DX)
+	ADDQ             $128, DX
+
+znoe:
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  zloop
+	VZEROUPPER
+	RET

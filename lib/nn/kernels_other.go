@@ -5,7 +5,11 @@ package nn
 // haveAVX2 is false: every kernel is plain Go here.
 var haveAVX2 = false
 
+// haveAVX512 is false too.
+var haveAVX512 = false
+
 func geluForwardAVX2(x, y, e *float32, blocks int)       { panic("nn: no AVX2 kernels") }
+func geluForwardAVX512(x, y, e *float32, blocks int)     { panic("nn: no AVX-512 kernels") }
 func geluBackwardAVX2(x, e, dy, dx *float32, blocks int) { panic("nn: no AVX2 kernels") }
 func tanhAVX2(x, y *float32, blocks int)                 { panic("nn: no AVX2 kernels") }
 

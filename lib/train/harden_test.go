@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/paperlab/paperlab/lib/internal/filetest"
 	"github.com/paperlab/paperlab/lib/npz"
 	"github.com/paperlab/paperlab/lib/repo"
 )
@@ -18,33 +20,20 @@ import (
 // array, drop it (return nil) or keep it; extra arrays are added after.
 func rewrite(t testing.TB, src, dst string, edit func(key string, a *npz.Array) *npz.Array, extra map[string]*npz.Array) {
 	t.Helper()
-	f, err := npz.Open(src)
+	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := npz.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range f.Keys() {
-		a, _ := f.Array(k)
+	b = filetest.EditNPZ(t, b, func(keys []string, m map[string]*npz.Array) []string {
 		if edit != nil {
-			a = edit(k, a)
-		}
-		if a != nil {
-			if err := w.WriteArray(k, a); err != nil {
-				t.Fatal(err)
+			for _, k := range keys {
+				m[k] = edit(k, m[k])
 			}
 		}
-	}
-	for k, a := range extra {
-		if err := w.WriteArray(k, a); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+		maps.Copy(m, extra)
+		return keys
+	})
+	filetest.WriteFile(t, dst, b)
 }
 
 // only applies change to the array under key.

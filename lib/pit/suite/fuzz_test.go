@@ -3,14 +3,12 @@ package suite
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/metrics"
-	"strings"
 	"testing"
 
+	"github.com/paperlab/paperlab/lib/internal/filetest"
 	"github.com/paperlab/paperlab/lib/pit"
 )
 
@@ -33,15 +31,7 @@ func sampleRows() []Row {
 }
 
 func validCalibration(t testing.TB) []byte {
-	path := filepath.Join(t.TempDir(), "costtable.json")
-	if err := WriteCalibration(path, sampleCalibration()); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return filetest.Written(t, "costtable.json", func(p string) error { return WriteCalibration(p, sampleCalibration()) })
 }
 
 func validCSV(t testing.TB) []byte {
@@ -64,27 +54,6 @@ func validMachine(t testing.TB) []byte {
 	return b
 }
 
-// editJSON decodes b, lets edit change the value, and encodes it again.
-func editJSON(t testing.TB, b []byte, edit func(m map[string]any)) []byte {
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	edit(m)
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// corruption is a damaged file and the key (or column) its error must name.
-type corruption struct {
-	name string
-	data []byte
-	key  string
-}
-
 func obj(v any) map[string]any { return v.(map[string]any) }
 func arr(v any) []any          { return v.([]any) }
 
@@ -96,65 +65,65 @@ func point(m map[string]any, c, i int) map[string]any {
 	return obj(arr(curve(m, c)["Points"])[i])
 }
 
-func calibrationCorruptions(t testing.TB) []corruption {
+func calibrationCorruptions(t testing.TB) []filetest.Corruption {
 	v := validCalibration(t)
-	e := func(f func(m map[string]any)) []byte { return editJSON(t, v, f) }
-	return []corruption{
-		{"empty", nil, ""},
-		{"truncated", v[:len(v)/2], ""},
-		{"null", []byte("null"), ""},
-		{"array", []byte("[1, 2]"), ""},
-		{"trailing garbage", append(append([]byte{}, v...), "}x"...), ""},
-		{"no Machine", e(func(m map[string]any) { delete(m, "Machine") }), "Machine"},
-		{"Machine null", e(func(m map[string]any) { m["Machine"] = nil }), "Machine"},
-		{"Machine without Kernel", e(func(m map[string]any) { delete(obj(m["Machine"]), "Kernel") }), "Machine.Kernel"},
-		{"Machine.Cores zero", e(func(m map[string]any) { obj(m["Machine"])["Cores"] = 0 }), "Machine.Cores"},
-		{"Machine.Cores string", e(func(m map[string]any) { obj(m["Machine"])["Cores"] = "2" }), "Machine.Cores"},
-		{"no Reps", e(func(m map[string]any) { delete(m, "Reps") }), "Reps"},
-		{"negative Reps", e(func(m map[string]any) { m["Reps"] = -1 }), "Reps"},
-		{"Reps too big for int", e(func(m map[string]any) { m["Reps"] = 1e30 }), "Reps"},
-		{"no Table", e(func(m map[string]any) { delete(m, "Table") }), "Table"},
-		{"Table an array", e(func(m map[string]any) { m["Table"] = []int{1} }), "Table"},
-		{"no N", e(func(m map[string]any) { delete(table(m), "N") }), "Table.N"},
-		{"N zero", e(func(m map[string]any) { table(m)["N"] = 0 }), "Table.N"},
-		{"N fractional", e(func(m map[string]any) { table(m)["N"] = 6.5 }), "Table.N"},
-		{"no Dense", e(func(m map[string]any) { delete(table(m), "Dense") }), "Table.Dense"},
-		{"Dense negative", e(func(m map[string]any) { table(m)["Dense"] = -1 }), "Table.Dense"},
-		{"Curves an object", e(func(m map[string]any) { table(m)["Curves"] = map[string]int{"a": 1} }), "Table.Curves"},
-		{"tile 0x1", e(func(m map[string]any) { obj(curve(m, 0)["Tile"])["Rows"] = 0 }), "Table.Curves[0].Tile"},
-		{"tile -1 columns", e(func(m map[string]any) { obj(curve(m, 1)["Tile"])["Cols"] = -1 }), "Table.Curves[1].Tile"},
-		{"huge tile", e(func(m map[string]any) { obj(curve(m, 0)["Tile"])["Rows"] = int64(1) << 62 }), "Table.Curves[0].Tile"},
-		{"no tile", e(func(m map[string]any) { delete(curve(m, 0), "Tile") }), "Table.Curves[0].Tile"},
-		{"duplicate tile", e(func(m map[string]any) { curve(m, 1)["Tile"] = curve(m, 0)["Tile"] }), "Table.Curves[1].Tile"},
-		{"sparsity above 1", e(func(m map[string]any) { point(m, 0, 2)["Sparsity"] = 1.5 }), "Table.Curves[0].Points[2].Sparsity"},
-		{"sparsity negative", e(func(m map[string]any) { point(m, 1, 0)["Sparsity"] = -0.1 }), "Table.Curves[1].Points[0].Sparsity"},
-		{"points unsorted", e(func(m map[string]any) { point(m, 0, 1)["Sparsity"] = 0.999 }), "Table.Curves[0].Points[2].Sparsity"},
-		{"seconds zero", e(func(m map[string]any) { point(m, 0, 1)["Seconds"] = 0 }), "Table.Curves[0].Points[1].Seconds"},
-		{"seconds negative", e(func(m map[string]any) { point(m, 1, 1)["Seconds"] = -1e-3 }), "Table.Curves[1].Points[1].Seconds"},
-		{"no seconds", e(func(m map[string]any) { delete(point(m, 1, 1), "Seconds") }), "Table.Curves[1].Points[1].Seconds"},
-		{"null point", e(func(m map[string]any) { arr(curve(m, 1)["Points"])[0] = nil }), "Table.Curves[1].Points[0]"},
+	e := func(f func(m map[string]any)) []byte { return filetest.EditJSON(t, v, f) }
+	return []filetest.Corruption{
+		{Name: "empty", Data: nil, Key: ""},
+		{Name: "truncated", Data: v[:len(v)/2], Key: ""},
+		{Name: "null", Data: []byte("null"), Key: ""},
+		{Name: "array", Data: []byte("[1, 2]"), Key: ""},
+		{Name: "trailing garbage", Data: append(append([]byte{}, v...), "}x"...), Key: ""},
+		{Name: "no Machine", Data: e(func(m map[string]any) { delete(m, "Machine") }), Key: "Machine"},
+		{Name: "Machine null", Data: e(func(m map[string]any) { m["Machine"] = nil }), Key: "Machine"},
+		{Name: "Machine without Kernel", Data: e(func(m map[string]any) { delete(obj(m["Machine"]), "Kernel") }), Key: "Machine.Kernel"},
+		{Name: "Machine.Cores zero", Data: e(func(m map[string]any) { obj(m["Machine"])["Cores"] = 0 }), Key: "Machine.Cores"},
+		{Name: "Machine.Cores string", Data: e(func(m map[string]any) { obj(m["Machine"])["Cores"] = "2" }), Key: "Machine.Cores"},
+		{Name: "no Reps", Data: e(func(m map[string]any) { delete(m, "Reps") }), Key: "Reps"},
+		{Name: "negative Reps", Data: e(func(m map[string]any) { m["Reps"] = -1 }), Key: "Reps"},
+		{Name: "Reps too big for int", Data: e(func(m map[string]any) { m["Reps"] = 1e30 }), Key: "Reps"},
+		{Name: "no Table", Data: e(func(m map[string]any) { delete(m, "Table") }), Key: "Table"},
+		{Name: "Table an array", Data: e(func(m map[string]any) { m["Table"] = []int{1} }), Key: "Table"},
+		{Name: "no N", Data: e(func(m map[string]any) { delete(table(m), "N") }), Key: "Table.N"},
+		{Name: "N zero", Data: e(func(m map[string]any) { table(m)["N"] = 0 }), Key: "Table.N"},
+		{Name: "N fractional", Data: e(func(m map[string]any) { table(m)["N"] = 6.5 }), Key: "Table.N"},
+		{Name: "no Dense", Data: e(func(m map[string]any) { delete(table(m), "Dense") }), Key: "Table.Dense"},
+		{Name: "Dense negative", Data: e(func(m map[string]any) { table(m)["Dense"] = -1 }), Key: "Table.Dense"},
+		{Name: "Curves an object", Data: e(func(m map[string]any) { table(m)["Curves"] = map[string]int{"a": 1} }), Key: "Table.Curves"},
+		{Name: "tile 0x1", Data: e(func(m map[string]any) { obj(curve(m, 0)["Tile"])["Rows"] = 0 }), Key: "Table.Curves[0].Tile"},
+		{Name: "tile -1 columns", Data: e(func(m map[string]any) { obj(curve(m, 1)["Tile"])["Cols"] = -1 }), Key: "Table.Curves[1].Tile"},
+		{Name: "huge tile", Data: e(func(m map[string]any) { obj(curve(m, 0)["Tile"])["Rows"] = int64(1) << 62 }), Key: "Table.Curves[0].Tile"},
+		{Name: "no tile", Data: e(func(m map[string]any) { delete(curve(m, 0), "Tile") }), Key: "Table.Curves[0].Tile"},
+		{Name: "duplicate tile", Data: e(func(m map[string]any) { curve(m, 1)["Tile"] = curve(m, 0)["Tile"] }), Key: "Table.Curves[1].Tile"},
+		{Name: "sparsity above 1", Data: e(func(m map[string]any) { point(m, 0, 2)["Sparsity"] = 1.5 }), Key: "Table.Curves[0].Points[2].Sparsity"},
+		{Name: "sparsity negative", Data: e(func(m map[string]any) { point(m, 1, 0)["Sparsity"] = -0.1 }), Key: "Table.Curves[1].Points[0].Sparsity"},
+		{Name: "points unsorted", Data: e(func(m map[string]any) { point(m, 0, 1)["Sparsity"] = 0.999 }), Key: "Table.Curves[0].Points[2].Sparsity"},
+		{Name: "seconds zero", Data: e(func(m map[string]any) { point(m, 0, 1)["Seconds"] = 0 }), Key: "Table.Curves[0].Points[1].Seconds"},
+		{Name: "seconds negative", Data: e(func(m map[string]any) { point(m, 1, 1)["Seconds"] = -1e-3 }), Key: "Table.Curves[1].Points[1].Seconds"},
+		{Name: "no seconds", Data: e(func(m map[string]any) { delete(point(m, 1, 1), "Seconds") }), Key: "Table.Curves[1].Points[1].Seconds"},
+		{Name: "null point", Data: e(func(m map[string]any) { arr(curve(m, 1)["Points"])[0] = nil }), Key: "Table.Curves[1].Points[0]"},
 	}
 }
 
-func machineCorruptions(t testing.TB) []corruption {
+func machineCorruptions(t testing.TB) []filetest.Corruption {
 	v := validMachine(t)
-	e := func(f func(m map[string]any)) []byte { return editJSON(t, v, f) }
-	return []corruption{
-		{"empty", nil, ""},
-		{"truncated", v[:len(v)/2], ""},
-		{"null", []byte("null"), ""},
-		{"empty object", []byte("{}"), "CPU"},
-		{"string", []byte(`"machine"`), ""},
-		{"trailing garbage", append(append([]byte{}, v...), "{}"...), ""},
-		{"no CPU", e(func(m map[string]any) { delete(m, "CPU") }), "CPU"},
-		{"no Cores", e(func(m map[string]any) { delete(m, "Cores") }), "Cores"},
-		{"no Arch", e(func(m map[string]any) { delete(m, "Arch") }), "Arch"},
-		{"Kernel null", e(func(m map[string]any) { m["Kernel"] = nil }), "Kernel"},
-		{"Cores zero", e(func(m map[string]any) { m["Cores"] = 0 }), "Cores"},
-		{"Cores negative", e(func(m map[string]any) { m["Cores"] = -4 }), "Cores"},
-		{"Cores huge", e(func(m map[string]any) { m["Cores"] = 1e40 }), "Cores"},
-		{"Cores string", e(func(m map[string]any) { m["Cores"] = "two" }), "Cores"},
-		{"BLAS number", e(func(m map[string]any) { m["BLAS"] = 7 }), "BLAS"},
+	e := func(f func(m map[string]any)) []byte { return filetest.EditJSON(t, v, f) }
+	return []filetest.Corruption{
+		{Name: "empty", Data: nil, Key: ""},
+		{Name: "truncated", Data: v[:len(v)/2], Key: ""},
+		{Name: "null", Data: []byte("null"), Key: ""},
+		{Name: "empty object", Data: []byte("{}"), Key: "CPU"},
+		{Name: "string", Data: []byte(`"machine"`), Key: ""},
+		{Name: "trailing garbage", Data: append(append([]byte{}, v...), "{}"...), Key: ""},
+		{Name: "no CPU", Data: e(func(m map[string]any) { delete(m, "CPU") }), Key: "CPU"},
+		{Name: "no Cores", Data: e(func(m map[string]any) { delete(m, "Cores") }), Key: "Cores"},
+		{Name: "no Arch", Data: e(func(m map[string]any) { delete(m, "Arch") }), Key: "Arch"},
+		{Name: "Kernel null", Data: e(func(m map[string]any) { m["Kernel"] = nil }), Key: "Kernel"},
+		{Name: "Cores zero", Data: e(func(m map[string]any) { m["Cores"] = 0 }), Key: "Cores"},
+		{Name: "Cores negative", Data: e(func(m map[string]any) { m["Cores"] = -4 }), Key: "Cores"},
+		{Name: "Cores huge", Data: e(func(m map[string]any) { m["Cores"] = 1e40 }), Key: "Cores"},
+		{Name: "Cores string", Data: e(func(m map[string]any) { m["Cores"] = "two" }), Key: "Cores"},
+		{Name: "BLAS number", Data: e(func(m map[string]any) { m["BLAS"] = 7 }), Key: "BLAS"},
 	}
 }
 
@@ -174,38 +143,38 @@ func csvRecords(t testing.TB, b []byte) [][]string {
 	return recs
 }
 
-func csvCorruptions(t testing.TB) []corruption {
+func csvCorruptions(t testing.TB) []filetest.Corruption {
 	v := validCSV(t)
 	f := func(line, col int, val string) []byte { return replaceField(t, v, line, col, val) }
 	recs := func(edit func([][]string) [][]string) []byte { return writeRecords(t, edit(csvRecords(t, v))) }
-	return []corruption{
-		{"empty", nil, "header"},
-		{"header only half", v[:40], "column"},
-		{"unterminated quote", v[:len(v)-len(ModelNote)+3], ""},
-		{"header misspelt", f(0, 5, "median"), `"median_s"`},
-		{"note column missing", recs(func(r [][]string) [][]string {
+	return []filetest.Corruption{
+		{Name: "empty", Data: nil, Key: "header"},
+		{Name: "header only half", Data: v[:40], Key: "column"},
+		{Name: "unterminated quote", Data: v[:len(v)-len(ModelNote)+3], Key: ""},
+		{Name: "header misspelt", Data: f(0, 5, "median"), Key: `"median_s"`},
+		{Name: "note column missing", Data: recs(func(r [][]string) [][]string {
 			for i := range r {
 				r[i] = r[i][:14]
 			}
 			return r
-		}), `"note"`},
-		{"extra column", recs(func(r [][]string) [][]string {
+		}), Key: `"note"`},
+		{Name: "extra column", Data: recs(func(r [][]string) [][]string {
 			for i := range r {
 				r[i] = append(r[i], "x")
 			}
 			return r
-		}), "columns"},
-		{"short row", recs(func(r [][]string) [][]string { r[2] = r[2][:9]; return r }), "line 4"},
-		{"x not a number", f(1, 2, "zero"), `column "x"`},
-		{"x infinite", f(1, 2, "Inf"), `column "x"`},
-		{"median NaN", f(2, 5, "NaN"), `column "median_s"`},
-		{"min negative", f(1, 6, "-1e-3"), `column "min_s"`},
-		{"reps negative", f(1, 4, "-5"), `column "reps"`},
-		{"reps fractional", f(1, 4, "2.5"), `column "reps"`},
-		{"reps overflows", f(1, 4, "99999999999999999999"), `column "reps"`},
-		{"macs negative", f(1, 7, "-1"), `column "macs"`},
-		{"index_reads huge", f(2, 12, "1e300"), `column "index_reads"`},
-		{"buffer negative", f(2, 13, "-7"), `column "buffer_bytes"`},
+		}), Key: "columns"},
+		{Name: "short row", Data: recs(func(r [][]string) [][]string { r[2] = r[2][:9]; return r }), Key: "line 4"},
+		{Name: "x not a number", Data: f(1, 2, "zero"), Key: `column "x"`},
+		{Name: "x infinite", Data: f(1, 2, "Inf"), Key: `column "x"`},
+		{Name: "median NaN", Data: f(2, 5, "NaN"), Key: `column "median_s"`},
+		{Name: "min negative", Data: f(1, 6, "-1e-3"), Key: `column "min_s"`},
+		{Name: "reps negative", Data: f(1, 4, "-5"), Key: `column "reps"`},
+		{Name: "reps fractional", Data: f(1, 4, "2.5"), Key: `column "reps"`},
+		{Name: "reps overflows", Data: f(1, 4, "99999999999999999999"), Key: `column "reps"`},
+		{Name: "macs negative", Data: f(1, 7, "-1"), Key: `column "macs"`},
+		{Name: "index_reads huge", Data: f(2, 12, "1e300"), Key: `column "index_reads"`},
+		{Name: "buffer negative", Data: f(2, 13, "-7"), Key: `column "buffer_bytes"`},
 	}
 }
 
@@ -225,7 +194,7 @@ func TestReadersRejectCorruptFiles(t *testing.T) {
 		name    string
 		file    string
 		read    func(path string) error
-		corrupt func(testing.TB) []corruption
+		corrupt func(testing.TB) []filetest.Corruption
 	}{
 		{"ReadCalibration", "costtable.json", func(p string) error { _, err := ReadCalibration(p); return err }, calibrationCorruptions},
 		{"ReadMachine", "machine.json", func(p string) error { _, err := ReadMachine(filepath.Dir(p)); return err }, machineCorruptions},
@@ -233,23 +202,12 @@ func TestReadersRejectCorruptFiles(t *testing.T) {
 	}
 	for _, r := range readers {
 		for _, c := range r.corrupt(t) {
-			t.Run(r.name+"/"+c.name, func(t *testing.T) {
+			t.Run(r.name+"/"+c.Name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), r.file)
-				if err := os.WriteFile(path, c.data, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				filetest.WriteFile(t, path, c.Data)
 				err := r.read(path)
 				t.Log(err)
-				switch {
-				case err == nil:
-					t.Fatal("no error")
-				case strings.Contains(err.Error(), "\n"):
-					t.Errorf("error spans lines: %q", err)
-				case !strings.Contains(err.Error(), path):
-					t.Errorf("error does not name the file: %v", err)
-				case c.key != "" && !strings.Contains(err.Error(), c.key):
-					t.Errorf("error does not name %s: %v", c.key, err)
-				}
+				filetest.CheckOneLine(t, err, path, c.Key)
 			})
 		}
 	}
@@ -257,41 +215,21 @@ func TestReadersRejectCorruptFiles(t *testing.T) {
 
 // seed adds the valid file b, some of its prefixes, an empty file and the
 // corruptions to f's corpus.
-func seed(f *testing.F, b []byte, cs []corruption) {
+func seed(f *testing.F, b []byte, cs []filetest.Corruption) {
 	f.Add(b)
 	for _, n := range []int{0, 1, len(b) / 4, len(b) / 2, 3 * len(b) / 4, len(b) - 1} {
 		f.Add(b[:n])
 	}
 	for _, c := range cs {
-		f.Add(c.data)
+		f.Add(c.Data)
 	}
 }
 
-// check runs read on the bytes b written to path, and fails on an error
-// that is not one line naming the file, or on a read that allocates far
-// more than the input's size.
+// check writes b to path and checks read of it as filetest.CheckRead does,
+// allowing 1 MiB plus 64 bytes per byte of input.
 func check(t *testing.T, path string, b []byte, read func() error) error {
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	before := allocated()
-	err := read()
-	if got, limit := allocated()-before, uint64(1<<20+64*len(b)); got > limit {
-		t.Errorf("reading %d bytes allocated %d bytes, more than %d", len(b), got, limit)
-	}
-	if err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), path)) {
-		t.Errorf("error is not one line naming %s: %q", path, err)
-	}
-	return err
-}
-
-// allocated returns the bytes allocated on the heap so far. It reads
-// runtime/metrics, which unlike runtime.ReadMemStats does not stop the
-// world (doing that on every input starves the fuzzing engine's timers).
-func allocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
+	t.Helper()
+	return filetest.CheckRead(t, path, b, uint64(1<<20+64*len(b)), read)
 }
 
 func FuzzReadCalibration(f *testing.F) {
