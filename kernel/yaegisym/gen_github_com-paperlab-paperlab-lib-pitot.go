@@ -13,6 +13,7 @@ func init() {
 	Symbols["github.com/paperlab/paperlab/lib/pitot/pitot"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"Aliases":       reflect.ValueOf(&pitot.Aliases).Elem(),
+		"DecayCosine":   reflect.ValueOf(constant.MakeFromLiteral("\"cosine\"", token.STRING, 0)),
 		"EmbeddingsOf":  reflect.ValueOf(pitot.EmbeddingsOf),
 		"FitBaseline":   reflect.ValueOf(pitot.FitBaseline),
 		"KindAttention": reflect.ValueOf(constant.MakeFromLiteral("\"attention\"", token.STRING, 0)),

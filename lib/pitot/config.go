@@ -15,6 +15,7 @@ package pitot
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -96,6 +97,29 @@ type Training struct {
 	ValEvery    int     `json:"val_every"`    // 0 means 200
 	LR          float64 `json:"lr"`           // AdamaxW learning rate; 0 means 1e-3
 	WeightDecay float64 `json:"weight_decay"` // 0 means 1e-4; negative means none
+	// Warmup is the number of first steps over which the learning rate
+	// rises linearly to LR; 0 means none. Decay shapes it afterwards: ""
+	// keeps it at LR, as the paper does; "cosine" lowers it along half a
+	// cosine to 0 at the last step. Both are off for every preset, so their
+	// configurations and results are those of the paper (section 4.1).
+	Warmup int    `json:"warmup,omitempty"`
+	Decay  string `json:"decay,omitempty"`
+}
+
+// DecayCosine is Training.Decay's cosine schedule.
+const DecayCosine = "cosine"
+
+// LRAt returns the learning rate of update step (0 for the first) of a
+// resolved configuration's schedule.
+func (t Training) LRAt(step int) float64 {
+	if step < t.Warmup {
+		return t.LR * float64(step+1) / float64(t.Warmup)
+	}
+	if t.Decay == DecayCosine && t.Steps > t.Warmup {
+		p := float64(step-t.Warmup) / float64(t.Steps-t.Warmup)
+		return t.LR * 0.5 * (1 + math.Cos(math.Pi*p))
+	}
+	return t.LR
 }
 
 // Resolve returns c with every default filled in.
@@ -194,6 +218,12 @@ func (c Config) Validate() error {
 	}
 	if c.Train.Steps < 1 || c.Train.BatchSize < 1 || c.Train.ValEvery < 1 {
 		return fmt.Errorf("pitot: steps %d, batch_size %d and val_every %d must be positive", c.Train.Steps, c.Train.BatchSize, c.Train.ValEvery)
+	}
+	if c.Train.Warmup < 0 || c.Train.Warmup >= c.Train.Steps {
+		return fmt.Errorf("pitot: warmup %d must be in [0, steps %d)", c.Train.Warmup, c.Train.Steps)
+	}
+	if c.Train.Decay != "" && c.Train.Decay != DecayCosine {
+		return fmt.Errorf("pitot: unknown decay %q (want \"\" or %q)", c.Train.Decay, DecayCosine)
 	}
 	return nil
 }

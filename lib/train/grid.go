@@ -28,6 +28,11 @@ type Profile struct {
 	// cost 30-50x more per step.
 	Steps, NNSteps int
 	ValEvery       int // 0 keeps the paper's 200
+	// LR, Warmup and Decay, when set, replace the learning-rate schedule
+	// (pitot.Training); unset, the paper's constant 10⁻³ stays.
+	LR     float64
+	Warmup int
+	Decay  string
 }
 
 // Profiles: "paper" is the full grid of the paper (9 levels x 5 replicates x
@@ -68,6 +73,15 @@ func (p Profile) Apply(c pitot.Config) pitot.Config {
 	}
 	if p.ValEvery > 0 {
 		c.Train.ValEvery = p.ValEvery
+	}
+	if p.LR > 0 {
+		c.Train.LR = p.LR
+	}
+	if p.Warmup > 0 {
+		c.Train.Warmup = p.Warmup
+	}
+	if p.Decay != "" {
+		c.Train.Decay = p.Decay
 	}
 	return c
 }

@@ -275,6 +275,7 @@ func (t *trainer) lanedStep(losses []float64) {
 	t.model.Prepare()
 	t.runLanes(losses)
 	t.model.Finish()
+	t.opt.LR = t.cfg.Train.LRAt(t.step)
 	t.opt.Step()
 }
 
@@ -355,6 +356,7 @@ func (t *trainer) trainStep(losses []float64) {
 		t.model.Backward(s, t.dout[:h*b])
 	}
 	t.model.Finish()
+	t.opt.LR = t.cfg.Train.LRAt(t.step)
 	t.opt.Step()
 }
 

@@ -196,3 +196,36 @@ func TestParallelLanes(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleResume: a run with warm-up and cosine decay trains other
+// parameters than the constant rate, and resumes from a checkpoint to
+// exactly the parameters of an uninterrupted run (the rate depends on the
+// step alone).
+func TestScheduleResume(t *testing.T) {
+	data, s := testData(t)
+	run := Run{Preset: "pitot", Level: 0.5}
+	cfg := shortConfig()
+	cfg.Train.Warmup, cfg.Train.Decay = 10, pitot.DecayCosine
+	want, err := Train(context.Background(), data, cfg, run, s, t.TempDir(), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, _ := Train(context.Background(), data, shortConfig(), run, s, t.TempDir(), Hooks{})
+	if equalParams(t, want, flat) {
+		t.Error("the schedule changed nothing")
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	Train(ctx, data, cfg, run, s, dir, Hooks{Epoch: func(p Progress) {
+		if p.Step == 30 {
+			cancel()
+		}
+	}})
+	got, err := Train(context.Background(), data, cfg, run, s, dir, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalParams(t, want, got) {
+		t.Error("resumed scheduled run differs")
+	}
+}
