@@ -12,8 +12,10 @@
 // The package lives under lib/apparate because it is the experiment layer
 // of that one simulator, as lib/experiment is Pitot's: it adds no
 // simulation logic of its own, only the workloads, their configuration and
-// their stored results, and lib/apparate stays free of files and
-// goroutine pools.
+// their stored results, and lib/apparate stays free of files. Workloads
+// run in parallel here (RunAll's pool); inside one workload, the only
+// parallel work is lib/apparate's tuner scoring candidate ramps on up to
+// GOMAXPROCS goroutines.
 package workload
 
 import (
