@@ -28,7 +28,7 @@ type Calibration struct {
 }
 
 // Calibrate measures the cost table of this machine on an n×n×n product
-// (specs/pit.md §2.7 step 1), each point the fastest of reps runs (at
+// (the offline cost table pit.Choose reads, pit.CostTable), each point the fastest of reps runs (at
 // least one, which is what Reps then records).
 func Calibrate(n, reps int) *Calibration {
 	return &Calibration{Machine: ThisMachine(), Reps: max(reps, 1),
